@@ -1,0 +1,92 @@
+// Package canonicaljson produces the Matrix canonical JSON encoding, the byte
+// sequence that every server hashes and signs, so it must be identical on
+// every homeserver.
+//
+// https://spec.matrix.org/latest/appendices/#canonical-json
+//
+// The encoding is the shortest UTF-8 JSON: no insignificant whitespace,
+// object keys sorted by Unicode code point, strings escaping only `"`, `\`
+// and control characters, and numbers written as plain integers.
+//
+// Numbers. The grammar in the appendix allows only integers in
+// [-(2^53)+1, 2^53-1], but its own examples canonicalize `-0` to `0` and
+// `1e10` to `10000000000`. [Canonicalize] therefore judges a number by its
+// value, not its spelling: `1e3`, `1.0`, `10.5e1` and `-0` are the integers
+// 1000, 1, 105 and 0 and are written as such, while a value with a fractional
+// part (`1.5`, `1e-3`) fails with [ErrFloat] and an integer outside the range
+// fails with [ErrIntegerOutOfRange]. The value is computed exactly on the
+// decimal digits, never through a float64.
+//
+// [CanonicalizeLenient] is for events of room versions 1 to 5, which may
+// carry numbers from servers that never checked them. It keeps such numbers
+// the way Synapse (whose JSON encoder is Python's json module) re-encodes
+// them, since those bytes are what old events were hashed and signed over:
+// an integer literal keeps all its digits however large it is, and a number
+// written with a fraction or an exponent is a float64 written as Python's
+// repr writes it (`1.5`, `10000000000.0`, `1e+16`, `1e-05`, `-0.0`).
+package canonicaljson
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Errors returned by [Canonicalize], [CanonicalizeLenient] and [Marshal].
+// They are wrapped with the byte offset at which the problem was found.
+// ErrInvalidJSON means the input is not JSON at all; the others mean it is
+// JSON that canonical JSON does not allow (M_NOT_JSON and M_BAD_JSON in the
+// client-server API respectively).
+var (
+	ErrInvalidJSON       = errors.New("canonicaljson: invalid JSON")
+	ErrDuplicateKey      = errors.New("canonicaljson: duplicate object key")
+	ErrFloat             = errors.New("canonicaljson: number is not an integer")
+	ErrIntegerOutOfRange = errors.New("canonicaljson: integer outside [-(2^53)+1, 2^53-1]")
+	ErrInvalidUTF8       = errors.New("canonicaljson: invalid UTF-8")
+	ErrTooDeep           = errors.New("canonicaljson: nesting too deep")
+)
+
+// MaxDepth is how many arrays and objects may nest inside each other. It
+// bounds the recursion of the encoder; Python, and so Synapse, gives up
+// at a similar depth.
+const MaxDepth = 512
+
+// Canonicalize returns the canonical JSON form of any JSON value, enforcing
+// the number rules of the appendix as described in the package comment.
+//
+// https://spec.matrix.org/latest/appendices/#canonical-json
+func Canonicalize(in []byte) ([]byte, error) {
+	return canonicalize(in, false)
+}
+
+// CanonicalizeLenient is [Canonicalize] for room versions 1 to 5, whose
+// events may hold floats and integers outside the canonical range: such
+// numbers are kept in Synapse's representation (see the package comment)
+// instead of being rejected. Everything else, including the rejection of
+// duplicate keys and invalid UTF-8, is as in [Canonicalize].
+//
+// https://spec.matrix.org/latest/rooms/v5/#canonical-json
+func CanonicalizeLenient(in []byte) ([]byte, error) {
+	return canonicalize(in, true)
+}
+
+// Marshal encodes v with encoding/json and returns its canonical form.
+func Marshal(v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("canonicaljson: marshal %T: %w", v, err)
+	}
+	return Canonicalize(raw)
+}
+
+func canonicalize(in []byte, lenient bool) ([]byte, error) {
+	e := encoder{in: in, lenient: lenient, out: make([]byte, 0, len(in))}
+	if err := e.value(0); err != nil {
+		return nil, err
+	}
+	e.skipWhitespace()
+	if e.pos != len(e.in) {
+		return nil, e.fail(ErrInvalidJSON, "data after the top-level value")
+	}
+	return e.out, nil
+}
