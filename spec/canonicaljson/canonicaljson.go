@@ -44,6 +44,7 @@ var (
 	ErrIntegerOutOfRange = errors.New("canonicaljson: integer outside [-(2^53)+1, 2^53-1]")
 	ErrInvalidUTF8       = errors.New("canonicaljson: invalid UTF-8")
 	ErrTooDeep           = errors.New("canonicaljson: nesting too deep")
+	ErrNotObject         = errors.New("canonicaljson: not a JSON object")
 )
 
 // MaxDepth is how many arrays and objects may nest inside each other. It
@@ -79,8 +80,49 @@ func Marshal(v any) ([]byte, error) {
 	return Canonicalize(raw)
 }
 
-func canonicalize(in []byte, lenient bool) ([]byte, error) {
-	e := encoder{in: in, lenient: lenient, out: make([]byte, 0, len(in))}
+// CanonicalizeWithout returns the canonical form of the JSON object in
+// without the given top-level keys: the bytes that are signed (without
+// "signatures" and "unsigned") or hashed (also without "hashes"), produced
+// in one pass without decoding the object. in must be an object
+// ([ErrNotObject] otherwise). Numbers follow [Canonicalize].
+//
+// https://spec.matrix.org/latest/appendices/#signing-details
+func CanonicalizeWithout(in []byte, keys ...string) ([]byte, error) {
+	return canonicalizeObject(in, false, keys)
+}
+
+// CanonicalizeLenientWithout is [CanonicalizeWithout] with the number rules
+// of [CanonicalizeLenient].
+func CanonicalizeLenientWithout(in []byte, keys ...string) ([]byte, error) {
+	return canonicalizeObject(in, true, keys)
+}
+
+func canonicalizeObject(in []byte, lenient bool, drop []string) ([]byte, error) {
+	i := 0
+	for i < len(in) && (in[i] == ' ' || in[i] == '\t' || in[i] == '\n' || in[i] == '\r') {
+		i++
+	}
+	if i == len(in) || in[i] != '{' {
+		return nil, fmt.Errorf("%w at byte %d", ErrNotObject, i)
+	}
+	return canonicalize(in, lenient, drop...)
+}
+
+func canonicalize(in []byte, lenient bool, drop ...string) ([]byte, error) {
+	// The members and keys of the objects open at one time in an event fit
+	// in these buffers, so they rarely grow.
+	var membersBuf [32]member
+	var keysBuf [512]byte
+	e := encoder{
+		in: in, lenient: lenient,
+		out:     make([]byte, 0, len(in)),
+		members: membersBuf[:0],
+		keys:    keysBuf[:0],
+		drop:    drop,
+	}
+	if len(drop) > 0 {
+		e.dropSeen = make([]bool, len(drop))
+	}
 	if err := e.value(0); err != nil {
 		return nil, err
 	}

@@ -24,6 +24,11 @@ type encoder struct {
 	members []member
 	// scratch holds a copy of an object being reordered.
 	scratch []byte
+	// drop lists top-level keys to leave out of the output.
+	drop []string
+	// dropSeen marks the keys of drop found so far, so that a duplicate
+	// of a dropped key is still rejected.
+	dropSeen []bool
 }
 
 // member locates one "key":value pair: its decoded key in encoder.keys and
@@ -150,6 +155,12 @@ func (e *encoder) object(depth int) error {
 		if e.pos >= len(e.in) || e.in[e.pos] != '"' {
 			return e.fail(ErrInvalidJSON, "expected an object key")
 		}
+		// The comma goes before every member but the first one kept, so a
+		// dropped member can be cut off together with its comma.
+		memberPos := len(e.out)
+		if len(e.members) > membersBase {
+			e.out = append(e.out, ',')
+		}
 		m := member{start: len(e.out), keyStart: len(e.keys)}
 		if err := e.string(true); err != nil {
 			return err
@@ -165,7 +176,15 @@ func (e *encoder) object(depth int) error {
 			return err
 		}
 		m.end = len(e.out)
-		e.members = append(e.members, m)
+		drop, err := e.dropped(depth, e.keys[m.keyStart:m.keyEnd], objectPos)
+		if err != nil {
+			return err
+		}
+		if drop {
+			e.out, e.keys = e.out[:memberPos], e.keys[:m.keyStart]
+		} else {
+			e.members = append(e.members, m)
+		}
 		more, err := e.expect(',', '}')
 		if err != nil {
 			return err
@@ -173,7 +192,6 @@ func (e *encoder) object(depth int) error {
 		if !more {
 			break
 		}
-		e.out = append(e.out, ',')
 	}
 	e.out = append(e.out, '}')
 	err := e.sortMembers(start, e.members[membersBase:], objectPos)
@@ -218,6 +236,25 @@ func (e *encoder) sortMembers(start int, ms []member, objectPos int) error {
 	return nil
 }
 
+// dropped reports whether a key of the object at depth is to be left out,
+// rejecting a dropped key found twice as any other duplicate would be.
+func (e *encoder) dropped(depth int, key []byte, objectPos int) (bool, error) {
+	if depth != 1 {
+		return false, nil
+	}
+	for i, d := range e.drop {
+		if d != string(key) {
+			continue
+		}
+		if e.dropSeen[i] {
+			return false, e.duplicate(key, objectPos)
+		}
+		e.dropSeen[i] = true
+		return true, nil
+	}
+	return false, nil
+}
+
 func (e *encoder) duplicate(key []byte, objectPos int) error {
-	return fmt.Errorf("%w %q in the object at byte %d", ErrDuplicateKey, key, objectPos)
+	return fmt.Errorf("%w %q in the object at byte %d", ErrDuplicateKey, string(key), objectPos)
 }

@@ -91,7 +91,7 @@ func (e *encoder) integer(negative bool, digits []byte, start int) error {
 		if len(digits) > len("9007199254740991") {
 			return e.outOfRange(start)
 		}
-		if v, err := strconv.ParseUint(string(digits), 10, 64); err != nil || v > maxSafeInteger {
+		if parseDigits(digits) > maxSafeInteger {
 			return e.outOfRange(start)
 		}
 	}
@@ -123,10 +123,7 @@ func (e *encoder) integralValue(negative bool, intDigits, fracDigits []byte, exp
 	if len(mantissa)+scale > len("9007199254740991") {
 		return e.outOfRange(start)
 	}
-	v, err := strconv.ParseUint(string(mantissa), 10, 64)
-	if err != nil {
-		return e.outOfRange(start)
-	}
+	v := parseDigits(mantissa)
 	for range scale {
 		v *= 10
 	}
@@ -138,6 +135,16 @@ func (e *encoder) integralValue(negative bool, intDigits, fracDigits []byte, exp
 	}
 	e.out = strconv.AppendUint(e.out, v, 10)
 	return nil
+}
+
+// parseDigits returns the value of at most 19 decimal digits, which always
+// fits in a uint64.
+func parseDigits(digits []byte) uint64 {
+	var v uint64
+	for _, d := range digits {
+		v = v*10 + uint64(d-'0')
+	}
+	return v
 }
 
 func (e *encoder) outOfRange(start int) error {
