@@ -1,0 +1,70 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// startEmbedded runs a JetStream server inside this process. It has no TCP
+// listener: the only way in is an in-process connection, so a single-binary
+// deployment exposes no extra port and needs no NATS credentials.
+func startEmbedded(ctx context.Context, cfg Config, log *slog.Logger) (*server.Server, error) {
+	name := cfg.Name
+	if name == "" {
+		name = "ocomms"
+	}
+	opts := &server.Options{
+		ServerName: name,
+		DontListen: true,
+		JetStream:  true,
+		StoreDir:   cfg.DataDir,
+		// Without this the file store flushes to disk every two minutes, and
+		// a publish acknowledged just before a crash or power cut is lost.
+		SyncAlways: true,
+		// The host process owns signal handling and shutdown order.
+		NoSigs: true,
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("create embedded nats server: %w", err)
+	}
+	ns.SetLoggerV2(serverLogger{log: log.With("component", "nats-server")}, false, false, false)
+	ns.Start()
+
+	// Start runs JetStream recovery synchronously and only logs a failure
+	// (for example an unwritable DataDir), returning before it marks startup
+	// complete; ask now rather than wait out the readiness timeout.
+	if !ns.JetStreamEnabled() {
+		ns.Shutdown()
+		return nil, fmt.Errorf("start embedded nats server: jetstream did not start with storage in %q (see the server log)", cfg.DataDir)
+	}
+	wait := 30 * time.Second
+	if deadline, ok := ctx.Deadline(); ok {
+		wait = time.Until(deadline)
+	}
+	if !ns.ReadyForConnections(wait) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("start embedded nats server: not ready for connections after %s", wait)
+	}
+	return ns, nil
+}
+
+// serverLogger sends the embedded server's log lines to slog, so they land
+// in the same structured stream as everything else.
+type serverLogger struct {
+	log *slog.Logger
+}
+
+func (l serverLogger) Noticef(format string, v ...any) { l.log.Info(fmt.Sprintf(format, v...)) }
+func (l serverLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l serverLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l serverLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l serverLogger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+
+// Fatalf does not exit: Open notices the failed start and returns an error,
+// leaving the decision to the caller.
+func (l serverLogger) Fatalf(format string, v ...any) { l.log.Error(fmt.Sprintf(format, v...)) }
