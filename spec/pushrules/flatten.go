@@ -1,0 +1,88 @@
+package pushrules
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// flatValue is a matchable leaf of an event: a non-compound value, or an
+// array of them for event_property_contains.
+type flatValue struct {
+	Value
+	// isArray marks an array property; elements holds its matchable
+	// elements, the others (objects, nested arrays, floats) being ignored.
+	isArray  bool
+	elements []Value
+}
+
+// flattenEvent maps the canonical dot-separated path of every matchable
+// property of the event to its value. Objects are descended into; arrays
+// are kept whole and not descended into, since paths cannot index them;
+// numbers that are not canonical JSON integers are left out, so no condition
+// can match them.
+//
+// https://spec.matrix.org/latest/appendices/#dot-separated-property-paths
+func flattenEvent(event []byte) (map[string]flatValue, bool, error) {
+	dec := json.NewDecoder(bytes.NewReader(event))
+	dec.UseNumber()
+	var root map[string]any
+	if err := dec.Decode(&root); err != nil || root == nil {
+		if err == nil {
+			err = fmt.Errorf("got null")
+		}
+		return nil, false, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+	}
+	flat := make(map[string]flatValue, 16)
+	flattenObject(flat, "", root)
+	hasMentions := false
+	if content, ok := root["content"].(map[string]any); ok {
+		// The key's presence counts, even as an empty object, which leaves
+		// nothing in the flattened map.
+		_, hasMentions = content["m.mentions"]
+	}
+	return flat, hasMentions, nil
+}
+
+func flattenObject(flat map[string]flatValue, prefix string, obj map[string]any) {
+	for name, v := range obj {
+		path := EscapePathSegment(name)
+		if prefix != "" {
+			path = prefix + "." + path
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			flattenObject(flat, path, v)
+		case []any:
+			fv := flatValue{isArray: true}
+			for _, e := range v {
+				if ev, ok := simpleValue(e); ok {
+					fv.elements = append(fv.elements, ev)
+				}
+			}
+			flat[path] = fv
+		default:
+			if sv, ok := simpleValue(v); ok {
+				flat[path] = flatValue{Value: sv}
+			}
+		}
+	}
+}
+
+// simpleValue converts a decoded JSON scalar to a Value, refusing what
+// canonical JSON does not allow.
+func simpleValue(v any) (Value, bool) {
+	switch v := v.(type) {
+	case nil:
+		return NullValue(), true
+	case string:
+		return StringValue(v), true
+	case bool:
+		return BoolValue(v), true
+	case json.Number:
+		if i, ok := parseCanonicalInt(string(v)); ok {
+			return IntValue(i), true
+		}
+	}
+	return Value{}, false
+}
