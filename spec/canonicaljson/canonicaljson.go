@@ -88,41 +88,64 @@ func Marshal(v any) ([]byte, error) {
 //
 // https://spec.matrix.org/latest/appendices/#signing-details
 func CanonicalizeWithout(in []byte, keys ...string) ([]byte, error) {
-	return canonicalizeObject(in, false, keys)
+	rest, _, err := splitObject(in, false, keys)
+	return rest, err
 }
 
 // CanonicalizeLenientWithout is [CanonicalizeWithout] with the number rules
 // of [CanonicalizeLenient].
 func CanonicalizeLenientWithout(in []byte, keys ...string) ([]byte, error) {
-	return canonicalizeObject(in, true, keys)
+	rest, _, err := splitObject(in, true, keys)
+	return rest, err
 }
 
-func canonicalizeObject(in []byte, lenient bool, drop []string) ([]byte, error) {
+// SplitObject is [CanonicalizeWithout] that also returns the canonical form
+// of the value of each left-out key, in the order of keys, nil for a key
+// that is absent. Signing uses it to set "signatures" and "unsigned" aside
+// and put them back.
+func SplitObject(in []byte, keys ...string) (rest []byte, values [][]byte, err error) {
+	return splitObject(in, false, keys)
+}
+
+// SplitObjectLenient is [SplitObject] with the number rules of
+// [CanonicalizeLenient].
+func SplitObjectLenient(in []byte, keys ...string) (rest []byte, values [][]byte, err error) {
+	return splitObject(in, true, keys)
+}
+
+func splitObject(in []byte, lenient bool, drop []string) ([]byte, [][]byte, error) {
 	i := 0
 	for i < len(in) && (in[i] == ' ' || in[i] == '\t' || in[i] == '\n' || in[i] == '\r') {
 		i++
 	}
 	if i == len(in) || in[i] != '{' {
-		return nil, fmt.Errorf("%w at byte %d", ErrNotObject, i)
+		return nil, nil, fmt.Errorf("%w at byte %d", ErrNotObject, i)
 	}
-	return canonicalize(in, lenient, drop...)
+	e := newEncoder(in, lenient, drop)
+	out, err := e.run()
+	return out, e.dropValues, err
 }
 
-func canonicalize(in []byte, lenient bool, drop ...string) ([]byte, error) {
-	// The members and keys of the objects open at one time in an event fit
-	// in these buffers, so they rarely grow.
-	var membersBuf [32]member
-	var keysBuf [512]byte
-	e := encoder{
+func canonicalize(in []byte, lenient bool) ([]byte, error) {
+	return newEncoder(in, lenient, nil).run()
+}
+func newEncoder(in []byte, lenient bool, drop []string) *encoder {
+	e := &encoder{
 		in: in, lenient: lenient,
-		out:     make([]byte, 0, len(in)),
-		members: membersBuf[:0],
-		keys:    keysBuf[:0],
-		drop:    drop,
+		out:  make([]byte, 0, len(in)),
+		drop: drop,
+		// The members and keys of the objects open at one time in an
+		// event fit in these, so they rarely grow.
+		members: make([]member, 0, 32),
+		keys:    make([]byte, 0, 512),
 	}
 	if len(drop) > 0 {
-		e.dropSeen = make([]bool, len(drop))
+		e.dropValues = make([][]byte, len(drop))
 	}
+	return e
+}
+
+func (e *encoder) run() ([]byte, error) {
 	if err := e.value(0); err != nil {
 		return nil, err
 	}

@@ -26,9 +26,9 @@ type encoder struct {
 	scratch []byte
 	// drop lists top-level keys to leave out of the output.
 	drop []string
-	// dropSeen marks the keys of drop found so far, so that a duplicate
-	// of a dropped key is still rejected.
-	dropSeen []bool
+	// dropValues holds the canonical value of each key of drop found so
+	// far; a second one is a duplicate key.
+	dropValues [][]byte
 }
 
 // member locates one "key":value pair: its decoded key in encoder.keys and
@@ -172,6 +172,7 @@ func (e *encoder) object(depth int) error {
 		}
 		e.pos++
 		e.out = append(e.out, ':')
+		valueStart := len(e.out)
 		if err := e.value(depth); err != nil {
 			return err
 		}
@@ -180,7 +181,8 @@ func (e *encoder) object(depth int) error {
 		if err != nil {
 			return err
 		}
-		if drop {
+		if drop >= 0 {
+			e.dropValues[drop] = append([]byte(nil), e.out[valueStart:m.end]...)
 			e.out, e.keys = e.out[:memberPos], e.keys[:m.keyStart]
 		} else {
 			e.members = append(e.members, m)
@@ -236,23 +238,23 @@ func (e *encoder) sortMembers(start int, ms []member, objectPos int) error {
 	return nil
 }
 
-// dropped reports whether a key of the object at depth is to be left out,
-// rejecting a dropped key found twice as any other duplicate would be.
-func (e *encoder) dropped(depth int, key []byte, objectPos int) (bool, error) {
+// dropped returns the index in e.drop of a key of the object at depth that
+// is to be left out, or -1. A dropped key found twice is rejected as any
+// other duplicate would be.
+func (e *encoder) dropped(depth int, key []byte, objectPos int) (int, error) {
 	if depth != 1 {
-		return false, nil
+		return -1, nil
 	}
 	for i, d := range e.drop {
 		if d != string(key) {
 			continue
 		}
-		if e.dropSeen[i] {
-			return false, e.duplicate(key, objectPos)
+		if e.dropValues[i] != nil {
+			return -1, e.duplicate(key, objectPos)
 		}
-		e.dropSeen[i] = true
-		return true, nil
+		return i, nil
 	}
-	return false, nil
+	return -1, nil
 }
 
 func (e *encoder) duplicate(key []byte, objectPos int) error {

@@ -59,3 +59,27 @@ func TestCanonicalizeLenientWithoutKeepsFloats(t *testing.T) {
 		t.Fatalf("CanonicalizeLenientWithout = %s, %v; want %s", got, err, want)
 	}
 }
+
+func TestSplitObjectReturnsTheLeftOutValues(t *testing.T) {
+	in := `{"unsigned":{"b":1, "a":2},"z":true,"signatures":{},"a":1}`
+	rest, values, err := SplitObject([]byte(in), "signatures", "hashes", "unsigned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"a":1,"z":true}`; string(rest) != want {
+		t.Errorf("rest = %s; want %s", rest, want)
+	}
+	want := []string{`{}`, ``, `{"a":2,"b":1}`}
+	for i, v := range values {
+		if string(v) != want[i] || (v == nil) != (want[i] == "") {
+			t.Errorf("values[%d] = %q; want %q", i, v, want[i])
+		}
+	}
+}
+
+func TestSplitObjectLenientKeepsFloats(t *testing.T) {
+	rest, values, err := SplitObjectLenient([]byte(`{"unsigned":{"f":1.50},"a":1e2}`), "unsigned")
+	if err != nil || string(rest) != `{"a":100.0}` || string(values[0]) != `{"f":1.5}` {
+		t.Fatalf("SplitObjectLenient = %s, %q, %v", rest, values, err)
+	}
+}
