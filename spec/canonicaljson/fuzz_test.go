@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"math"
 	"math/big"
-	"strconv"
 	"os"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
