@@ -47,7 +47,13 @@ func (b *Bus) Consume(ctx context.Context, stream, durable string, handler Handl
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        o.ackWait,
 		MaxDeliver:     o.maxDeliver,
-		FilterSubjects: b.names.subjects(o.filter),
+	}
+	// A single filter uses the older field so the common case also works on
+	// servers before 2.10, which reject FilterSubjects.
+	if filters := b.names.subjects(o.filter); len(filters) == 1 {
+		cfg.FilterSubject = filters[0]
+	} else {
+		cfg.FilterSubjects = filters
 	}
 	if o.ordered {
 		cfg.MaxAckPending = 1
@@ -133,7 +139,9 @@ func (s *durableSub) handle(msg jetstream.Msg) {
 	case isPermanent(err):
 		s.log.Error("bus dropped a message its handler cannot process",
 			"subject", m.Subject, "seq", m.Sequence, "err", err)
-		s.settle(msg.TermWithReason(err.Error()), "term")
+		// Plain Term: servers before 2.10 ignore a term that carries a reason,
+		// and the reason is in the log line above.
+		s.settle(msg.Term(), "term")
 	case s.stopping.Load():
 		s.handBack(msg)
 	default:

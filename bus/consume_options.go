@@ -32,7 +32,8 @@ func defaultConsumeOptions() consumeOptions {
 }
 
 // WithFilterSubjects delivers only messages on these subjects (without the
-// deployment prefix, wildcards allowed) instead of the whole stream.
+// deployment prefix, wildcards allowed) instead of the whole stream. More
+// than one subject needs nats-server 2.10 or later.
 func WithFilterSubjects(subjects ...string) ConsumeOption {
 	return func(o *consumeOptions) { o.filter = append(o.filter, subjects...) }
 }
