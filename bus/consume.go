@@ -42,11 +42,11 @@ func (b *Bus) Consume(ctx context.Context, stream, durable string, handler Handl
 		return nil, fmt.Errorf("consume %s/%s: %w", stream, durable, err)
 	}
 	cfg := jetstream.ConsumerConfig{
-		Durable:        durable,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        o.ackWait,
-		MaxDeliver:     o.maxDeliver,
+		Durable:       durable,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       o.ackWait,
+		MaxDeliver:    o.maxDeliver,
 	}
 	// A single filter uses the older field so the common case also works on
 	// servers before 2.10, which reject FilterSubjects.
