@@ -79,7 +79,8 @@ func (db *DB) insideWriteTx(ctx context.Context) bool {
 // therefore have no effects outside the transaction, or only repeatable ones.
 //
 // Inside fn, use tx for every statement; writing through db returns
-// ErrWriteInsideTx.
+// ErrWriteInsideTx. Return the error of a failed statement: PostgreSQL aborts
+// the transaction at the first error, so carrying on would only fail later.
 func (db *DB) WithTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error, opts ...TxOption) error {
 	o := txOptions{isolation: sql.LevelReadCommitted}
 	for _, opt := range opts {
