@@ -1,0 +1,191 @@
+package pushrules
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestDefaultRulesetMatchesTheSpecDefinitions(t *testing.T) {
+	got, err := json.Marshal(DefaultRuleset(alice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameJSON(t, got, readTestdata(t, "default_ruleset.json"))
+}
+
+func TestDefaultRulesetRoundTripsThroughJSON(t *testing.T) {
+	for _, rs := range []Ruleset{DefaultRuleset(alice), DefaultRulesetWithLegacyMentions(alice)} {
+		data, err := json.Marshal(rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Ruleset
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatal(err)
+		}
+		again, err := json.Marshal(back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(again) != string(data) {
+			t.Errorf("round trip changed the ruleset\nfirst:  %s\nsecond: %s", data, again)
+		}
+	}
+}
+
+func TestLegacyMentionRulesSitWhereV1_16ListedThem(t *testing.T) {
+	rs := DefaultRulesetWithLegacyMentions(alice)
+	var ids []string
+	for _, r := range rs.Override {
+		ids = append(ids, r.RuleID)
+	}
+	want := []string{
+		RuleMaster, RuleSuppressNotices, RuleInviteForMe, RuleMemberEvent,
+		RuleIsUserMention, RuleContainsDisplayName, RuleIsRoomMention, RuleRoomNotif,
+		RuleTombstone, RuleReaction, RuleServerACL, RuleSuppressEdits,
+	}
+	if len(ids) != len(want) {
+		t.Fatalf("override rules = %v, want %v", ids, want)
+	}
+	for i := range want {
+		if ids[i] != want[i] {
+			t.Fatalf("override rules = %v, want %v", ids, want)
+		}
+	}
+
+	var legacy struct{ Override, Content []Rule }
+	if err := json.Unmarshal(readTestdata(t, "legacy_rules.json"), &legacy); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range legacy.Override {
+		got, _ := rs.Find(KindOverride, want.RuleID)
+		assertRuleJSON(t, got, want)
+	}
+	got, _ := rs.Find(KindContent, RuleContainsUserName)
+	assertRuleJSON(t, got, legacy.Content[0])
+}
+
+func assertRuleJSON(t *testing.T, got, want Rule) {
+	t.Helper()
+	g, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameJSON(t, g, w)
+}
+
+// outcome is what evaluation decided for one user and one event.
+type outcome struct {
+	rule      string // "" when no rule matched
+	notify    bool
+	highlight bool
+	sound     string
+}
+
+func TestDefaultRulesDecideNotificationsAsTheSpecDescribes(t *testing.T) {
+	group := Context{UserID: alice, DisplayName: "Alice", RoomMemberCount: 10,
+		NotificationPowerLevels: map[string]int64{"room": 50}}
+	dm := group
+	dm.RoomMemberCount = 2
+	moderator := group
+	moderator.SenderPowerLevel = 50
+	weak := group
+	weak.SenderPowerLevel = 49
+	weakInOpenRoom := weak
+	weakInOpenRoom.NotificationPowerLevels = map[string]int64{"room": 0}
+	weakWithoutLevels := weak
+	weakWithoutLevels.NotificationPowerLevels = nil
+	nicknamed := group
+	nicknamed.DisplayName = "Ally"
+
+	current := DefaultRuleset(alice)
+	legacy := DefaultRulesetWithLegacyMentions(alice)
+	masterOn, err := SetEnabled(current, KindOverride, RuleMaster, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		event string
+		rules Ruleset
+		ctx   Context
+		want  outcome
+	}{
+		{"a message in a DM notifies with sound", "message", current, dm,
+			outcome{RuleRoomOneToOne, true, false, "default"}},
+		{"a message in a group room notifies silently", "message", current, group,
+			outcome{RuleMessage, true, false, ""}},
+		{"a notice is suppressed", "notice", current, dm,
+			outcome{RuleSuppressNotices, false, false, ""}},
+		{"an edit is suppressed even in a DM", "edit", current, dm,
+			outcome{RuleSuppressEdits, false, false, ""}},
+		{"a reaction is suppressed", "reaction", current, dm,
+			outcome{RuleReaction, false, false, ""}},
+		{"an invite to the user notifies with sound", "invite_alice", current, group,
+			outcome{RuleInviteForMe, true, false, "default"}},
+		{"an invite to someone else is a silent member event", "invite_carol", current, group,
+			outcome{RuleMemberEvent, false, false, ""}},
+		{"a tombstone notifies and highlights", "tombstone", current, group,
+			outcome{RuleTombstone, true, true, ""}},
+		{"a server ACL change is suppressed", "server_acl", current, group,
+			outcome{RuleServerACL, false, false, ""}},
+		{"an encrypted event in a DM notifies with sound", "encrypted", current, dm,
+			outcome{RuleEncryptedRoomOneToOne, true, false, "default"}},
+		{"an encrypted event in a group room notifies silently", "encrypted", current, group,
+			outcome{RuleEncrypted, true, false, ""}},
+		{"a call invite rings", "call_invite", current, group,
+			outcome{RuleCall, true, false, "ring"}},
+		{"an intentional mention highlights with sound", "user_mention", current, group,
+			outcome{RuleIsUserMention, true, true, "default"}},
+		{"a room mention from a moderator highlights", "room_mention", current, moderator,
+			outcome{RuleIsRoomMention, true, true, ""}},
+		{"a room mention without permission is a plain message", "room_mention", current, weak,
+			outcome{RuleMessage, true, false, ""}},
+		{"a room mention highlights where the room lets anyone use it", "room_mention", current, weakInOpenRoom,
+			outcome{RuleIsRoomMention, true, true, ""}},
+		{"a room mention needs power 50 when the room sets no level", "room_mention", current, weakWithoutLevels,
+			outcome{RuleMessage, true, false, ""}},
+		{"a topic change matches no rule", "topic", current, group,
+			outcome{}},
+		{"the user's own mention of themselves matches nothing", "own_message", current, dm,
+			outcome{}},
+		{"the display name in the body no longer highlights by default", "legacy_display_name", current, group,
+			outcome{RuleMessage, true, false, ""}},
+		{"the master rule silences everything once enabled", "user_mention", masterOn, group,
+			outcome{RuleMaster, false, false, ""}},
+
+		{"legacy rules: the display name in a body without m.mentions highlights", "legacy_display_name", legacy, group,
+			outcome{RuleContainsDisplayName, true, true, "default"}},
+		{"legacy rules: an intentional mention still fires the intentional rule", "user_mention", legacy, group,
+			outcome{RuleIsUserMention, true, true, "default"}},
+		{"legacy rules: m.mentions naming someone else stops the display-name and user-name rules", "other_user_mention", legacy, group,
+			outcome{RuleMessage, true, false, ""}},
+		{"legacy rules: the localpart in a body without m.mentions highlights", "legacy_user_name", legacy, nicknamed,
+			outcome{RuleContainsUserName, true, true, "default"}},
+		{"legacy rules: @room in a body from a moderator highlights", "legacy_room_mention", legacy, moderator,
+			outcome{RuleRoomNotif, true, true, ""}},
+		{"legacy rules: @room in a body without permission is a plain message", "legacy_room_mention", legacy, weak,
+			outcome{RuleMessage, true, false, ""}},
+		{"legacy rules: @room in a body is ignored when m.mentions is present", "room_mention", legacy, weak,
+			outcome{RuleMessage, true, false, ""}},
+		{"legacy rules: a notice naming the user is still suppressed", "notice", legacy, group,
+			outcome{RuleSuppressNotices, false, false, ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rule, actions := eventEvaluator(t, tt.event).Evaluate(tt.rules, tt.ctx)
+			got := outcome{notify: actions.Notify(), highlight: actions.Highlight(), sound: actions.Sound()}
+			if rule != nil {
+				got.rule = rule.RuleID
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
