@@ -33,7 +33,7 @@ func openPostgres(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error
 	defer cancel()
 	if err := pool.PingContext(pingCtx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("storage: cannot reach PostgreSQL at %s: %w", where, oneLineError{err})
+		return nil, fmt.Errorf("storage: cannot connect to PostgreSQL at %s: %w", where, oneLineError{err})
 	}
 	log.Info("database opened", "backend", BackendPostgres, "server", where, "max_conns", cfg.MaxOpenConns)
 	return &DB{cfg: cfg, log: log, dialect: postgresDialect{}, writer: pool, reader: pool}, nil
