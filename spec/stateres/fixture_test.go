@@ -230,18 +230,10 @@ func (r *room) build(s spec, prevs, authIDs []string) *fixtureEvent {
 // selectAuthEvents follows the spec's auth events selection.
 // https://spec.matrix.org/latest/server-server-api/#auth-events-selection
 func (r *room) selectAuthEvents(s spec, state StateMap) []string {
-	if s.typ == typeCreate {
-		return nil
-	}
-	keys := []auth.StateKey{{Type: typePowerLevels}, {Type: typeMember, StateKey: s.sender}}
-	if !r.rules.RoomIDFromCreateEvent {
-		keys = append(keys, auth.StateKey{Type: typeCreate})
-	}
-	if s.typ == typeMember {
-		keys = append(keys, auth.StateKey{Type: typeMember, StateKey: *s.stateKey})
-		if m := membership(&fixtureEvent{content: json.RawMessage(s.content)}); m == "join" || m == "invite" || m == "knock" {
-			keys = append(keys, auth.StateKey{Type: typeJoinRules})
-		}
+	r.t.Helper()
+	keys, err := auth.StateNeeded(r.rules, s.typ, s.stateKey, s.sender, json.RawMessage(s.content))
+	if err != nil {
+		r.t.Fatalf("auth events selection for %s: %v", s.id, err)
 	}
 	var ids []string
 	for _, k := range keys {

@@ -39,9 +39,10 @@ func (s *store) iterativeAuthChecks(state StateMap, events []string) error {
 }
 
 // prefetchAuthState loads, in two batches, the events the auth checks of
-// events will almost certainly read: their auth events, and the state's
-// create, power levels and join rules events and the memberships of their
-// senders and targets. Anything else the rules read is loaded on demand.
+// events will read: their auth events, and the state events at the keys
+// the auth events selection names for them (plus the create event, which
+// v12 events do not cite). Anything else the rules read is loaded on
+// demand.
 func (s *store) prefetchAuthState(state StateMap, events []string) error {
 	if err := s.load(events); err != nil {
 		return err
@@ -49,19 +50,21 @@ func (s *store) prefetchAuthState(state StateMap, events []string) error {
 	if err := s.loadAuthEvents(events); err != nil {
 		return err
 	}
-	keys := []auth.StateKey{{Type: typeCreate}, {Type: typePowerLevels}, {Type: typeJoinRules}}
-	for _, id := range events {
-		if ev := s.event(id); ev != nil {
-			keys = append(keys, auth.StateKey{Type: typeMember, StateKey: ev.Sender()})
-			if sk := ev.StateKey(); sk != nil && ev.Type() == typeMember {
-				keys = append(keys, auth.StateKey{Type: typeMember, StateKey: *sk})
-			}
-		}
-	}
 	var ids []string
-	for _, k := range keys {
-		if id, ok := state[k]; ok {
-			ids = append(ids, id)
+	if id, ok := state[auth.StateKey{Type: typeCreate}]; ok {
+		ids = append(ids, id)
+	}
+	for _, id := range events {
+		ev := s.event(id)
+		if ev == nil {
+			continue
+		}
+		// Malformed content needs no prefetching: the rules reject it.
+		keys, _ := auth.StateNeeded(s.rules, ev.Type(), ev.StateKey(), ev.Sender(), ev.Content())
+		for _, k := range keys {
+			if id, ok := state[k]; ok {
+				ids = append(ids, id)
+			}
 		}
 	}
 	return s.load(ids)

@@ -16,9 +16,11 @@ type StateMap map[auth.StateKey]string
 // An event it does not know is left out of the map; an error means the
 // lookup itself failed (a database error, say) and aborts the resolution.
 //
-// An event whose concrete type implements Rejectable and reports true is
-// treated as rejected: it is never used as an auth event during the
-// iterative auth checks.
+// An event whose concrete type implements auth.RejectedEvent and reports
+// true is treated as rejected: the spec keeps rejected auth events out of
+// the iterative auth checks.
+//
+// https://spec.matrix.org/latest/rooms/v2/#rejected-events
 type EventLookup func(eventIDs []string) (map[string]event.PDU, error)
 
 // AuthChainLookup returns the union of the auth chains of the given events:
@@ -30,15 +32,6 @@ type EventLookup func(eventIDs []string) (map[string]event.PDU, error)
 //
 // https://spec.matrix.org/latest/rooms/v2/#definitions
 type AuthChainLookup func(eventIDs []string) (map[string]struct{}, error)
-
-// Rejectable is implemented by events that know whether the server rejected
-// them. The spec keeps rejected auth events out of the iterative auth
-// checks, so Resolve consults it wherever it falls back to auth_events.
-//
-// https://spec.matrix.org/latest/rooms/v2/#rejected-events
-type Rejectable interface {
-	Rejected() bool
-}
 
 var (
 	// ErrUnknownAlgorithm is returned for rules whose StateRes names no

@@ -142,7 +142,7 @@ func isCreate(ev event.PDU) bool {
 }
 
 func isRejected(ev event.PDU) bool {
-	r, ok := ev.(Rejectable)
+	r, ok := ev.(auth.RejectedEvent)
 	return ok && r.Rejected()
 }
 
