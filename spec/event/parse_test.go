@@ -15,8 +15,8 @@ func basePDU(rules roomversion.Rules) map[string]any {
 	ev := map[string]any{
 		"type": "m.room.message", "room_id": "!r:x", "sender": "@u:x",
 		"content": map[string]any{"body": "hi"}, "depth": 3, "origin_server_ts": 1700000000000,
-		"hashes":     map[string]any{"sha256": "aGFzaA"},
-		"signatures": map[string]any{"x": map[string]any{"ed25519:1": "c2ln"}},
+		"hashes":      map[string]any{"sha256": "aGFzaA"},
+		"signatures":  map[string]any{"x": map[string]any{"ed25519:1": "c2ln"}},
 		"prev_events": []any{"$prev"}, "auth_events": []any{"$auth1", "$auth2"},
 	}
 	if rules.EventFormat == roomversion.EventFormatV1 {
@@ -37,7 +37,7 @@ func ids(n int) []any {
 
 type versionFilter func(roomversion.Rules) bool
 
-func allVersions(roomversion.Rules) bool  { return true }
+func allVersions(roomversion.Rules) bool   { return true }
 func v1Format(r roomversion.Rules) bool    { return r.EventFormat == roomversion.EventFormatV1 }
 func derivedIDs(r roomversion.Rules) bool  { return r.EventFormat != roomversion.EventFormatV1 }
 func strictJSON(r roomversion.Rules) bool  { return r.StrictCanonicalJSON }
