@@ -280,3 +280,65 @@ func precomputedBigRoomChains(r *bigRoom) AuthChainLookup {
 		return out, nil
 	}
 }
+
+// TestResolveBigRoomFork checks the benchmark's fork against what the spec
+// says must happen to it, so the benchmark measures a real resolution.
+// Fork A: Alice demotes moderator u2 while moderator u1 kicks and bans.
+// Fork B: u2 kicks others, members leave, newcomers join, and the room
+// becomes invite-only.
+func TestResolveBigRoomFork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100,000-event room")
+	}
+	rules, err := roomversion.Lookup("11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := generateBigRoom(rules, 10000, 100000)
+	walked, err := Resolve(r.rules, r.sets, r.lookup, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	precomputed, err := Resolve(r.rules, r.sets, r.lookup, precomputedBigRoomChains(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(precomputed, walked); d != "" {
+		t.Fatalf("precomputed auth chains changed the answer:\n%s", d)
+	}
+	a, b := r.sets[0], r.sets[1]
+	pl, jr := auth.StateKey{Type: typePowerLevels}, auth.StateKey{Type: typeJoinRules}
+	if walked[pl] != a[pl] {
+		t.Errorf("power levels: got %s, want fork A's demotion %s", walked[pl], a[pl])
+	}
+	if walked[jr] != b[jr] {
+		t.Errorf("join rules: got %s, want fork B's %s", walked[jr], b[jr])
+	}
+	for i := 100; i < 350; i++ {
+		// u1 stays a moderator: the kick or ban (a power event, sorted
+		// before every membership of the mainline step) stands.
+		k := auth.StateKey{Type: typeMember, StateKey: user(i)}
+		if walked[k] != a[k] {
+			t.Errorf("%s: got %s, want u1's kick or ban %s", user(i), walked[k], a[k])
+		}
+	}
+	for i := 400; i < 600; i++ {
+		// The demotion (Alice, 100) sorts before u2's kicks (50), which
+		// then fail. The original join is replayed in the mainline step
+		// against the invite-only rule and fails too, so the key drops out.
+		k := auth.StateKey{Type: typeMember, StateKey: user(i)}
+		if a[k] == b[k] {
+			continue // the join rule change took this kick's turn
+		}
+		if id, ok := walked[k]; ok {
+			t.Errorf("%s: got %s, want no membership", user(i), id)
+		}
+	}
+	for i := 700; i < 1000; i++ {
+		// A member's own leave is allowed whatever the power levels.
+		k := auth.StateKey{Type: typeMember, StateKey: user(i)}
+		if walked[k] != b[k] {
+			t.Errorf("%s: got %s, want their leave %s", user(i), walked[k], b[k])
+		}
+	}
+}

@@ -164,6 +164,17 @@ func TestResolve(t *testing.T) {
 				if d := diff(got, want); d != "" {
 					t.Errorf("resolved state differs:\n%s", d)
 				}
+				reversed := []StateMap{}
+				for i := len(sets) - 1; i >= 0; i-- {
+					reversed = append(reversed, sets[i])
+				}
+				again, err := Resolve(r.rules, reversed, r.lookup, src.chains(r))
+				if err != nil {
+					t.Fatalf("Resolve with the states reversed: %v", err)
+				}
+				if d := diff(again, got); d != "" {
+					t.Errorf("the order of the states changed the answer:\n%s", d)
+				}
 			})
 		}
 	}
