@@ -42,8 +42,12 @@ func TestAllowedGeneralRules(t *testing.T) {
 		{name: "room ID rule allows an event in the room of the create event", versions: "12",
 			event: message(carol)},
 		{name: "room ID rule rejects an event whose room ID names another create event", versions: "12",
-			event: func(r *room) event.PDU { e := r.ev("m.room.message", "-", carol, `{}`); e.roomID = "!b3RoZXI"; return e },
-			want:  RuleRoomIDCreateEvent},
+			event: func(r *room) event.PDU {
+				e := r.ev("m.room.message", "-", carol, `{}`)
+				e.roomID = "!b3RoZXI"
+				return e
+			},
+			want: RuleRoomIDCreateEvent},
 		{name: "room ID rule rejects an event when the create event was rejected", versions: "12",
 			setup: func(r *room) { r.create.rejected = true },
 			event: message(carol), want: RuleRoomIDCreateEvent},
@@ -74,7 +78,9 @@ func TestAllowedGeneralRules(t *testing.T) {
 			event: message(oscar)},
 
 		{name: "aliases rule allows a server to publish its aliases without being joined", versions: "1-5",
-			event: func(r *room) event.PDU { return r.ev(typeAliases, "a.example", mallory, `{"aliases":["#a:a.example"]}`) }},
+			event: func(r *room) event.PDU {
+				return r.ev(typeAliases, "a.example", mallory, `{"aliases":["#a:a.example"]}`)
+			}},
 		{name: "aliases rule rejects aliases without a state key", versions: "1-5",
 			event: func(r *room) event.PDU { return r.ev(typeAliases, "-", alice, `{"aliases":[]}`) },
 			want:  RuleAliasesStateKey},
