@@ -1,6 +1,23 @@
 package stateres
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/ocomms/ocomms/spec/roomversion"
+)
+
+// WalkAuthChains returns the AuthChainLookup Resolve uses when it is given
+// none: it walks auth_events through lookup, loading each generation of the
+// walk in one batch. Callers without stored auth chains can use it for the
+// auth chains the federation API serves too.
+//
+// https://spec.matrix.org/latest/server-server-api/#retrieving-event-authorisation-information
+func WalkAuthChains(rules roomversion.Rules, lookup EventLookup) AuthChainLookup {
+	if lookup == nil {
+		return func([]string) (map[string]struct{}, error) { return nil, ErrNoEventLookup }
+	}
+	return newStore(rules, lookup).authChain
+}
 
 // authChain walks auth_events breadth first from ids, loading each level of
 // the walk in one batch. It is the AuthChainLookup used when the caller has

@@ -47,6 +47,10 @@ func (s *store) load(ids []string) error {
 	}
 	got, err := s.lookup(need)
 	if err != nil {
+		// Forget the attempt, so that a later call may try again.
+		for _, id := range need {
+			delete(s.events, id)
+		}
 		return fmt.Errorf("stateres: looking up %d events: %w", len(need), err)
 	}
 	for _, id := range need {
