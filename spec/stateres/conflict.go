@@ -29,6 +29,10 @@ func (c ConflictedSet) Events() map[string]struct{} {
 func SeparateV2(stateSets []StateMap) (StateMap, ConflictedSet) {
 	unconflicted, conflicted := StateMap{}, ConflictedSet{}
 	for _, key := range allKeys(stateSets) {
+		if id, ok := unanimous(stateSets, key); ok {
+			unconflicted[key] = id
+			continue
+		}
 		ids, missing := distinctValues(stateSets, key)
 		if len(ids) == 1 && !missing {
 			unconflicted[key] = ids[0]
@@ -47,6 +51,10 @@ func SeparateV2(stateSets []StateMap) (StateMap, ConflictedSet) {
 func SeparateV1(stateSets []StateMap) (StateMap, ConflictedSet) {
 	unconflicted, conflicted := StateMap{}, ConflictedSet{}
 	for _, key := range allKeys(stateSets) {
+		if id, ok := unanimous(stateSets, key); ok {
+			unconflicted[key] = id
+			continue
+		}
 		ids, _ := distinctValues(stateSets, key)
 		if len(ids) == 1 {
 			unconflicted[key] = ids[0]
@@ -69,6 +77,21 @@ func allKeys(stateSets []StateMap) []auth.StateKey {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// unanimous returns the event every state holds for key, if they all hold
+// the same one: most keys of a real room, checked without allocating.
+func unanimous(stateSets []StateMap, key auth.StateKey) (string, bool) {
+	first, ok := stateSets[0][key]
+	if !ok {
+		return "", false
+	}
+	for _, s := range stateSets[1:] {
+		if id, ok := s[key]; !ok || id != first {
+			return "", false
+		}
+	}
+	return first, true
 }
 
 // distinctValues returns the sorted distinct event IDs the states hold for
