@@ -260,7 +260,12 @@ func (b *Bus) Close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("stop bus subscriptions: %w", err))
 	}
 
-	if err := b.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+	switch err := b.nc.Drain(); {
+	case err == nil, errors.Is(err, nats.ErrConnectionClosed):
+	case errors.Is(err, nats.ErrConnectionReconnecting):
+		// The server is gone; there is nothing to flush to.
+		b.nc.Close()
+	default:
 		errs = append(errs, fmt.Errorf("drain bus connection: %w", err))
 		b.nc.Close()
 	}

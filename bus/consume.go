@@ -99,6 +99,11 @@ type durableSub struct {
 	stopOnDone func() bool
 	stopping   atomic.Bool
 	stopOnce   sync.Once
+	// receiving is held for reading by every receive call, so Stop can wait
+	// for the one in progress: once the drained subscription is removed, the
+	// consume context reports itself closed even if its last handler is
+	// still running.
+	receiving sync.RWMutex
 	// slots bounds concurrent handlers; receive blocks when all are taken,
 	// which stops this instance from fetching more than it can handle.
 	slots    chan struct{}
@@ -107,6 +112,8 @@ type durableSub struct {
 
 // receive runs on the consumer's delivery goroutine, one message at a time.
 func (s *durableSub) receive(msg jetstream.Msg) {
+	s.receiving.RLock()
+	defer s.receiving.RUnlock()
 	if s.stopping.Load() {
 		s.handBack(msg)
 		return
@@ -217,6 +224,10 @@ func (s *durableSub) Stop() {
 		case <-s.cc.Closed():
 		case <-s.b.closed:
 		}
+		// Taking the write lock waits out a receive still in progress; every
+		// later one sees stopping and starts no handler.
+		s.receiving.Lock()
+		s.receiving.Unlock()
 		s.inflight.Wait()
 		s.b.untrack(s)
 	})

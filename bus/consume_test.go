@@ -315,3 +315,66 @@ func TestStoppedSubscriptionReceivesNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestStopAndCloseWaitForTheRunningHandler(t *testing.T) {
+	tests := []struct {
+		name     string
+		closeBus bool
+		opts     []bus.ConsumeOption
+	}{
+		{"stopping a serial consumer waits for its handler", false, nil},
+		{"stopping a concurrent consumer waits for its handlers", false, []bus.ConsumeOption{bus.WithConcurrency(3)}},
+		{"closing the bus waits for the handler and delivers its ack", true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			newBus := bustest.Embedded(t)
+			b := newBus(t)
+			ensureTestStreams(t, b)
+			var (
+				started  = make(chan struct{}, 1)
+				release  = make(chan struct{})
+				finished atomic.Bool
+			)
+			sub := consume(t, b, "slow", func(context.Context, bus.Message) error {
+				started <- struct{}{}
+				<-release
+				finished.Store(true)
+				return nil
+			}, tt.opts...)
+			publish(t, b, "work.a", 1)
+			<-started
+
+			stopped := make(chan bool)
+			go func() {
+				if tt.closeBus {
+					if err := b.Close(context.Background()); err != nil {
+						t.Errorf("close: %v", err)
+					}
+				} else {
+					sub.Stop()
+				}
+				stopped <- finished.Load()
+			}()
+			// Asserting that something does not happen needs a window; a
+			// correct implementation never returns inside it, so this cannot
+			// fail spuriously.
+			select {
+			case <-stopped:
+				t.Fatal("returned while the handler was still running")
+			case <-time.After(200 * time.Millisecond):
+			}
+			close(release)
+			if !<-stopped {
+				t.Error("returned before the handler finished")
+			}
+			if tt.closeBus {
+				observer := newBus(t)
+				waitUntil(t, "the handler's ack reaches the server", func() bool {
+					lag, err := observer.ConsumerLag(t.Context())
+					return err == nil && lag["WORK/slow"] == 0
+				})
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -32,15 +33,20 @@ func startEmbedded(ctx context.Context, cfg Config, log *slog.Logger) (*server.S
 	if err != nil {
 		return nil, fmt.Errorf("create embedded nats server: %w", err)
 	}
-	ns.SetLoggerV2(serverLogger{log: log.With("component", "nats-server")}, false, false, false)
+	logger := &serverLogger{log: log.With("component", "nats-server")}
+	ns.SetLoggerV2(logger, false, false, false)
 	ns.Start()
 
 	// Start runs JetStream recovery synchronously and only logs a failure
 	// (for example an unwritable DataDir), returning before it marks startup
 	// complete; ask now rather than wait out the readiness timeout.
-	if !ns.JetStreamEnabled() {
+	if fatal := logger.fatal.Load(); fatal != nil || !ns.JetStreamEnabled() {
 		ns.Shutdown()
-		return nil, fmt.Errorf("start embedded nats server: jetstream did not start with storage in %q (see the server log)", cfg.DataDir)
+		reason := "jetstream is not enabled"
+		if fatal != nil {
+			reason = *fatal
+		}
+		return nil, fmt.Errorf("start embedded nats server with jetstream storage in %q: %s", cfg.DataDir, reason)
 	}
 	wait := 30 * time.Second
 	if deadline, ok := ctx.Deadline(); ok {
@@ -56,15 +62,20 @@ func startEmbedded(ctx context.Context, cfg Config, log *slog.Logger) (*server.S
 // serverLogger sends the embedded server's log lines to slog, so they land
 // in the same structured stream as everything else.
 type serverLogger struct {
-	log *slog.Logger
+	log   *slog.Logger
+	fatal atomic.Pointer[string] // the first fatal error, which ends start-up
 }
 
-func (l serverLogger) Noticef(format string, v ...any) { l.log.Info(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
-func (l serverLogger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Noticef(format string, v ...any) { l.log.Info(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *serverLogger) Tracef(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
 
-// Fatalf does not exit: Open notices the failed start and returns an error,
-// leaving the decision to the caller.
-func (l serverLogger) Fatalf(format string, v ...any) { l.log.Error(fmt.Sprintf(format, v...)) }
+// Fatalf does not exit: it records the error so Open can return it, leaving
+// the decision to the caller.
+func (l *serverLogger) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	l.fatal.CompareAndSwap(nil, &msg)
+	l.log.Error(msg)
+}
