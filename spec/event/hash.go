@@ -143,7 +143,7 @@ func referenceHashOf(rules roomversion.Rules, o object) ([sha256.Size]byte, erro
 	}
 	delete(r, "signatures")
 	delete(r, "unsigned")
-	b, err := r.encode(rules)
+	b, err := r.encodeCanonical(rules)
 	if err != nil {
 		return [sha256.Size]byte{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/ocomms/ocomms/spec/canonicaljson"
@@ -42,11 +43,7 @@ func decodeObject(canonical []byte) (object, error) {
 	if len(canonical) == 0 || canonical[0] != '{' {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrInvalidJSON)
 	}
-	var o object
-	if err := json.Unmarshal(canonical, &o); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidJSON, err)
-	}
-	return o, nil
+	return splitObject(canonical)
 }
 
 // encode writes the object as canonical JSON for the room version.
@@ -58,6 +55,46 @@ func (o object) encode(rules roomversion.Rules) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidJSON, err)
 	}
 	return canonicalize(rules, buf.Bytes())
+}
+
+// encodeCanonical writes an object whose values are all canonical JSON
+// (taken from a canonicalized event, or built by this function) without
+// canonicalizing it again: the members are joined in key order, which for
+// UTF-8 byte strings is the code point order canonical JSON wants. A key
+// that canonical JSON escapes takes the slower general path.
+func (o object) encodeCanonical(rules roomversion.Rules) ([]byte, error) {
+	keys := make([]string, 0, len(o))
+	size := 2
+	for k, v := range o {
+		if !plainKey(k) {
+			return o.encode(rules)
+		}
+		keys = append(keys, k)
+		size += len(k) + len(v) + 4
+	}
+	slices.Sort(keys)
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = append(out, k...)
+		out = append(out, '"', ':')
+		out = append(out, o[k]...)
+	}
+	return append(out, '}'), nil
+}
+
+// plainKey reports whether canonical JSON writes k without escapes.
+func plainKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // clone returns a shallow copy: members can be replaced without touching
@@ -72,8 +109,12 @@ func (o object) clone() object {
 
 // jsonString decodes raw if it is a JSON string.
 func jsonString(raw json.RawMessage) (string, bool) {
-	if len(raw) == 0 || raw[0] != '"' {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", false
+	}
+	if inner := raw[1 : len(raw)-1]; bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 {
+		// Canonical JSON escapes nothing else: the bytes are the string.
+		return string(inner), true
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -98,8 +139,8 @@ func jsonInt(raw json.RawMessage) (int64, bool) {
 
 // stringMap decodes raw if it is an object whose values are all strings.
 func stringMap(raw json.RawMessage) (map[string]string, bool) {
-	var o object
-	if !isObject(raw) || json.Unmarshal(raw, &o) != nil {
+	o, err := splitObject(raw)
+	if err != nil {
 		return nil, false
 	}
 	out := make(map[string]string, len(o))

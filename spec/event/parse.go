@@ -185,9 +185,12 @@ func (e *Event) parseReferenceList(o object, key string, limit int, tooMany erro
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrMissingField, key)
 	}
-	var items []json.RawMessage
-	if !isArray(raw) || json.Unmarshal(raw, &items) != nil {
+	if !isArray(raw) {
 		return nil, fmt.Errorf("%w: %s must be an array", ErrInvalidField, key)
+	}
+	items, err := splitArray(raw)
+	if err != nil {
+		return nil, err
 	}
 	if len(items) > limit {
 		return nil, fmt.Errorf("%w: %d", tooMany, len(items))
@@ -213,8 +216,8 @@ func (e *Event) parseReferenceList(o object, key string, limit int, tooMany erro
 
 // parsePair reads a room version 1 reference: [event_id, {alg: hash}].
 func parsePair(raw json.RawMessage) (EventReference, error) {
-	var pair []json.RawMessage
-	if !isArray(raw) || json.Unmarshal(raw, &pair) != nil || len(pair) != 2 {
+	pair, err := splitArray(raw)
+	if err != nil || len(pair) != 2 {
 		return EventReference{}, fmt.Errorf("want an [event_id, hashes] pair")
 	}
 	id, ok := jsonString(pair[0])
@@ -307,9 +310,9 @@ func (e *Event) parseRedacts(o object) error {
 	raw, present := o["redacts"]
 	where := "redacts"
 	if e.rules.ImplicitRoomCreator {
-		var content object
-		if err := json.Unmarshal(e.content, &content); err != nil {
-			return fmt.Errorf("%w: content: %w", ErrInvalidJSON, err)
+		content, err := splitObject(e.content)
+		if err != nil {
+			return err
 		}
 		raw, present = content["redacts"]
 		where = "content.redacts"
@@ -345,9 +348,12 @@ func parseSignatures(o object) (map[string]map[signing.KeyID]string, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: signatures", ErrMissingField)
 	}
-	var servers object
-	if !isObject(raw) || json.Unmarshal(raw, &servers) != nil {
+	if !isObject(raw) {
 		return nil, fmt.Errorf("%w: signatures must be an object", ErrInvalidField)
+	}
+	servers, err := splitObject(raw)
+	if err != nil {
+		return nil, err
 	}
 	sigs := make(map[string]map[signing.KeyID]string, len(servers))
 	for server, rawKeys := range servers {

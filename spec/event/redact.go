@@ -29,7 +29,7 @@ func Redact(rules roomversion.Rules, raw []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.encode(rules)
+	return r.encodeCanonical(rules)
 }
 
 // redactObject applies the redaction algorithm to a decoded event.
@@ -46,8 +46,9 @@ func redactObject(rules roomversion.Rules, o object) (object, error) {
 		if !isObject(raw) {
 			return nil, fmt.Errorf("%w: content must be an object", ErrInvalidField)
 		}
-		if err := json.Unmarshal(raw, &content); err != nil {
-			return nil, fmt.Errorf("%w: content: %w", ErrInvalidJSON, err)
+		var err error
+		if content, err = splitObject(raw); err != nil {
+			return nil, err
 		}
 	}
 
@@ -57,13 +58,13 @@ func redactObject(rules roomversion.Rules, o object) (object, error) {
 			out[k] = v
 		}
 	}
-	kept, err := redactContent(rules.Redaction, eventType, content)
+	kept, err := redactContent(rules, eventType, content)
 	if err != nil {
 		return nil, err
 	}
-	encoded, err := json.Marshal(map[string]json.RawMessage(kept))
+	encoded, err := kept.encodeCanonical(rules)
 	if err != nil {
-		return nil, fmt.Errorf("%w: content: %w", ErrInvalidJSON, err)
+		return nil, err
 	}
 	out["content"] = encoded
 	return out, nil
@@ -84,7 +85,8 @@ func keepsTopLevelKey(alg roomversion.RedactionAlgorithm, key string) bool {
 }
 
 // redactContent keeps the content keys protected for the event type.
-func redactContent(alg roomversion.RedactionAlgorithm, eventType string, content object) (object, error) {
+func redactContent(rules roomversion.Rules, eventType string, content object) (object, error) {
+	alg := rules.Redaction
 	kept := object{}
 	keep := func(keys ...string) {
 		for _, k := range keys {
@@ -100,7 +102,7 @@ func redactContent(alg roomversion.RedactionAlgorithm, eventType string, content
 			keep("join_authorised_via_users_server")
 		}
 		if alg >= roomversion.RedactionV11 {
-			tpi, err := redactThirdPartyInvite(content["third_party_invite"])
+			tpi, err := redactThirdPartyInvite(rules, content["third_party_invite"])
 			if err != nil {
 				return nil, err
 			}
@@ -142,23 +144,19 @@ func redactContent(alg roomversion.RedactionAlgorithm, eventType string, content
 // value that is not an object is dropped, as Synapse does: the shape of
 // the redacted content decides the reference hash, so every server must
 // agree on it.
-func redactThirdPartyInvite(raw json.RawMessage) (json.RawMessage, error) {
+func redactThirdPartyInvite(rules roomversion.Rules, raw json.RawMessage) (json.RawMessage, error) {
 	if !isObject(raw) {
 		return nil, nil
 	}
-	var tpi object
-	if err := json.Unmarshal(raw, &tpi); err != nil {
-		return nil, fmt.Errorf("%w: third_party_invite: %w", ErrInvalidJSON, err)
+	tpi, err := splitObject(raw)
+	if err != nil {
+		return nil, err
 	}
 	kept := object{}
 	if signed, ok := tpi["signed"]; ok {
 		kept["signed"] = signed
 	}
-	b, err := json.Marshal(map[string]json.RawMessage(kept))
-	if err != nil {
-		return nil, fmt.Errorf("%w: third_party_invite: %w", ErrInvalidJSON, err)
-	}
-	return b, nil
+	return kept.encodeCanonical(rules)
 }
 
 // Redact returns the redacted form of the event, with the same event ID
@@ -175,7 +173,7 @@ func (e *Event) Redact() (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := r.encode(e.rules)
+	b, err := r.encodeCanonical(e.rules)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package event
 
 import (
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -43,18 +42,21 @@ func SignEvent(rules roomversion.Rules, raw []byte, origin string, key signing.S
 	}
 	hashes := object{}
 	if rawHashes, ok := o["hashes"]; ok {
-		if !isObject(rawHashes) || json.Unmarshal(rawHashes, &hashes) != nil {
+		if !isObject(rawHashes) {
 			return nil, fmt.Errorf("%w: hashes must be an object", ErrInvalidField)
+		}
+		if hashes, err = splitObject(rawHashes); err != nil {
+			return nil, err
 		}
 	}
 	hashes["sha256"] = stringValue(b64.Encode(h[:]))
-	if o["hashes"], err = json.Marshal(map[string]json.RawMessage(hashes)); err != nil {
-		return nil, fmt.Errorf("%w: hashes: %w", ErrInvalidJSON, err)
+	if o["hashes"], err = hashes.encodeCanonical(rules); err != nil {
+		return nil, err
 	}
 	if err := addSignature(rules, o, origin, key); err != nil {
 		return nil, err
 	}
-	return o.encode(rules)
+	return o.encodeCanonical(rules)
 }
 
 // Sign adds origin's signature to the event without touching its hashes,
@@ -69,7 +71,7 @@ func (e *Event) Sign(origin string, key signing.SigningKey) (*Event, error) {
 	if err := addSignature(e.rules, o, origin, key); err != nil {
 		return nil, err
 	}
-	b, err := o.encode(e.rules)
+	b, err := o.encodeCanonical(e.rules)
 	if err != nil {
 		return nil, err
 	}
@@ -87,9 +89,9 @@ func addSignature(rules roomversion.Rules, o object, origin string, key signing.
 	if err != nil {
 		return fmt.Errorf("sign event as %s: %w", origin, err)
 	}
-	var so object
-	if err := json.Unmarshal(signed, &so); err != nil {
-		return fmt.Errorf("sign event as %s: %w: %w", origin, ErrInvalidJSON, err)
+	so, err := splitObject(signed)
+	if err != nil {
+		return fmt.Errorf("sign event as %s: %w", origin, err)
 	}
 	o["signatures"] = so["signatures"]
 	return nil
@@ -104,7 +106,7 @@ func signedForm(rules roomversion.Rules, o object) ([]byte, error) {
 		return nil, err
 	}
 	delete(r, "unsigned")
-	return r.encode(rules)
+	return r.encodeCanonical(rules)
 }
 
 // VerifyEventSignatures checks the signatures on the redacted event for
@@ -163,8 +165,9 @@ func requiredSigners(rules roomversion.Rules, ev *Event) ([]string, error) {
 	}
 	var content object
 	if ev.eventType == typeMember {
-		if err := json.Unmarshal(ev.content, &content); err != nil {
-			return nil, fmt.Errorf("%w: content: %w", ErrInvalidJSON, err)
+		var err error
+		if content, err = splitObject(ev.content); err != nil {
+			return nil, err
 		}
 	}
 	membership, _ := jsonString(content["membership"])
