@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -100,6 +101,8 @@ func connect(ctx context.Context, cfg Config, log *slog.Logger, ns *server.Serve
 	if waitMax <= 0 {
 		waitMax = defaultReconnectWaitMax
 	}
+	// The most recent failed attempt explains a start-up that times out.
+	var lastErr atomic.Pointer[error]
 	opts := []nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
@@ -111,6 +114,10 @@ func connect(ctx context.Context, cfg Config, log *slog.Logger, ns *server.Serve
 			if err != nil {
 				log.Warn("bus disconnected", "conn", name, "err", err)
 			}
+		}),
+		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
+			lastErr.Store(&err)
+			log.Debug("bus connection attempt failed", "conn", name, "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("bus reconnected", "conn", name, "url", nc.ConnectedUrlRedacted())
@@ -139,7 +146,7 @@ func connect(ctx context.Context, cfg Config, log *slog.Logger, ns *server.Serve
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats (%s): %w", where, err)
 	}
-	if err := waitConnected(ctx, nc); err != nil {
+	if err := waitConnected(ctx, nc, &lastErr); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("connect to nats (%s): %w", where, err)
 	}
@@ -158,18 +165,21 @@ func connect(ctx context.Context, cfg Config, log *slog.Logger, ns *server.Serve
 	return b, nil
 }
 
-func waitConnected(ctx context.Context, nc *nats.Conn) error {
+func waitConnected(ctx context.Context, nc *nats.Conn, lastErr *atomic.Pointer[error]) error {
 	ch := nc.StatusChanged(nats.CONNECTED, nats.CLOSED)
 	defer nc.RemoveStatusListener(ch)
 	for !nc.IsConnected() {
 		if nc.IsClosed() {
-			return fmt.Errorf("connection closed: %w", nc.LastError())
+			if last := nc.LastError(); last != nil {
+				return fmt.Errorf("connection closed: %w", last)
+			}
+			return errors.New("connection closed")
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			if last := nc.LastError(); last != nil {
-				return fmt.Errorf("%w (last error: %w)", ctx.Err(), last)
+			if last := lastErr.Load(); last != nil {
+				return fmt.Errorf("%w (last attempt: %w)", ctx.Err(), *last)
 			}
 			return ctx.Err()
 		}

@@ -27,9 +27,11 @@ import (
 // EnvNATS names the environment variable with the external server's URL.
 const EnvNATS = "OCOMMS_TEST_NATS"
 
-// openTimeout bounds how long a test waits for its bus; an external server
-// that does not answer in this time is reported as unreachable.
+// openTimeout bounds how long a test waits for a bus connection or close.
 const openTimeout = 10 * time.Second
+
+// externalProbeTimeout bounds the first connection to OCOMMS_TEST_NATS.
+const externalProbeTimeout = 3 * time.Second
 
 // NewBus opens another connection to the test's bus server: a separate
 // instance, with its own consumers and subscriptions. It is closed when the
@@ -75,13 +77,14 @@ func start(t *testing.T, cfg bus.Config) NewBus {
 	t.Helper()
 	cfg.Prefix = uniquePrefix(t)
 	log := logger()
-	if len(cfg.URLs) > 0 {
-		// Registered before the first bus so it runs after every bus has
-		// closed: nothing can recreate a consumer mid-cleanup.
-		t.Cleanup(func() { deleteStreams(t, cfg) })
-	}
 
-	ctx, cancel := context.WithTimeout(t.Context(), openTimeout)
+	wait := openTimeout
+	if len(cfg.URLs) > 0 {
+		// Every external subtest pays this when the server is down; keep
+		// the failure quick but allow a slow CI machine its first connect.
+		wait = externalProbeTimeout
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), wait)
 	defer cancel()
 	root, err := bus.Open(ctx, cfg, log)
 	if err != nil {
@@ -89,6 +92,11 @@ func start(t *testing.T, cfg bus.Config) NewBus {
 			t.Fatalf("%s=%s is set but unusable: %v", EnvNATS, cfg.URLs[0], err)
 		}
 		t.Fatalf("open embedded bus: %v", err)
+	}
+	if len(cfg.URLs) > 0 {
+		// Registered before any bus's Close so it runs after all of them:
+		// nothing can recreate a consumer mid-cleanup.
+		t.Cleanup(func() { deleteStreams(t, cfg) })
 	}
 	closeOnCleanup(t, root)
 
