@@ -95,7 +95,8 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Exec runs a statement that returns no rows on the writer.
+// Exec runs a statement that returns no rows on the writer, in a
+// transaction of its own. Unlike WithTx it is not retried on conflicts.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if db.insideWriteTx(ctx) {
 		return nil, ErrWriteInsideTx
