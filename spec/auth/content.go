@@ -31,16 +31,12 @@ const (
 )
 
 // object decodes a JSON object into its members, keeping each value raw.
-// Content is read through this rather than into structs because
-// encoding/json matches struct fields case-insensitively, and the rules must
-// see "membership" and never "Membership".
+// Content is never read into structs because encoding/json matches struct
+// fields case-insensitively, and the rules must see "membership" and never
+// "Membership".
 func object(raw []byte) (map[string]json.RawMessage, bool) {
-	raw = bytes.TrimLeft(raw, " \t\r\n")
-	if len(raw) == 0 || raw[0] != '{' {
-		return nil, false
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
+	m := map[string]json.RawMessage{}
+	if !members(raw, func(k string, v []byte) { m[k] = v }) {
 		return nil, false
 	}
 	return m, true
@@ -56,24 +52,21 @@ func stringMember(m map[string]json.RawMessage, key string) (string, bool) {
 }
 
 // asString decodes raw if it is a JSON string.
-func asString(raw json.RawMessage) (string, bool) {
-	raw = bytes.TrimLeft(raw, " \t\r\n")
-	if len(raw) == 0 || raw[0] != '"' {
+func asString(raw []byte) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	s := scanner{b: raw}
+	if !s.str() || s.i != len(raw) {
 		return "", false
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", false
-	}
-	return s, true
+	return decodeString(raw)
 }
 
 // contentString returns content[key] if content is an object and the value a
 // string.
 func contentString(content []byte, key string) (string, bool) {
-	m, ok := object(content)
+	raw, ok := memberValue(content, key)
 	if !ok {
 		return "", false
 	}
-	return stringMember(m, key)
+	return asString(raw)
 }

@@ -92,31 +92,49 @@ func (e *powerLevelsError) Unwrap() []error { return []error{ErrInvalidPowerLeve
 // https://spec.matrix.org/latest/client-server-api/#mroompower_levels
 func ParsePowerLevels(rules roomversion.Rules, content json.RawMessage) (PowerLevels, error) {
 	pl := PowerLevels{top: topLevelDefaults}
-	m, ok := object(content)
+	// Values are parsed once the whole object is read, so that of duplicate
+	// keys only the last counts, as in every JSON decoder servers use.
+	var topRaw [numTopLevels][]byte
+	var eventsRaw, notificationsRaw, usersRaw []byte
+	ok := members(content, func(k string, v []byte) {
+		switch k {
+		case "events":
+			eventsRaw = v
+		case "notifications":
+			notificationsRaw = v
+		case "users":
+			usersRaw = v
+		default:
+			for i, name := range topLevelNames {
+				if k == name {
+					topRaw[i] = v
+				}
+			}
+		}
+	})
 	if !ok {
 		return PowerLevels{}, &powerLevelsError{plTopLevel, "content", errNotObject}
 	}
-	for i, name := range topLevelNames {
-		raw, ok := m[name]
-		if !ok {
+	for i, raw := range topRaw {
+		if raw == nil {
 			continue
 		}
 		v, err := parseLevel(rules, raw)
 		if err != nil {
-			return PowerLevels{}, &powerLevelsError{plTopLevel, name, err}
+			return PowerLevels{}, &powerLevelsError{plTopLevel, topLevelNames[i], err}
 		}
 		pl.top[i], pl.set[i] = v, true
 	}
 	var err error
-	if pl.events, err = parseLevelMap(rules, m, "events", plMaps, true); err != nil {
+	if pl.events, err = parseLevelMap(rules, eventsRaw, "events", plMaps, true); err != nil {
 		return PowerLevels{}, err
 	}
 	// Versions 1-5 never compare notifications levels, so a malformed entry
 	// there cannot make an event fail the rules; it is left out.
-	if pl.notifications, err = parseLevelMap(rules, m, "notifications", plMaps, rules.NotificationsPowerLevels); err != nil {
+	if pl.notifications, err = parseLevelMap(rules, notificationsRaw, "notifications", plMaps, rules.NotificationsPowerLevels); err != nil {
 		return PowerLevels{}, err
 	}
-	if pl.users, err = parseLevelMap(rules, m, "users", plUsers, true); err != nil {
+	if pl.users, err = parseLevelMap(rules, usersRaw, "users", plUsers, true); err != nil {
 		return PowerLevels{}, err
 	}
 	for user := range pl.users {
@@ -132,30 +150,34 @@ var (
 	errNotUserID = errors.New("not a user ID")
 )
 
-// parseLevelMap reads content[key] as a map of levels. With strict unset,
-// a malformed map or entry is skipped instead of failing.
-func parseLevelMap(rules roomversion.Rules, m map[string]json.RawMessage, key string, group plGroup, strict bool) (map[string]int64, error) {
-	raw, ok := m[key]
-	if !ok {
+// parseLevelMap reads raw, the value of content[key], as a map of levels; a
+// nil raw is an absent key. With strict unset, a malformed map or entry is
+// skipped instead of failing.
+func parseLevelMap(rules roomversion.Rules, raw []byte, key string, group plGroup, strict bool) (map[string]int64, error) {
+	if raw == nil {
 		return nil, nil
 	}
-	entries, ok := object(raw)
-	if !ok {
-		if !strict {
-			return nil, nil
+	out := map[string]int64{}
+	var firstErr error
+	isObject := members(raw, func(k string, v []byte) {
+		level, err := parseLevel(rules, v)
+		switch {
+		case err == nil:
+			out[k] = level
+		case strict && firstErr == nil:
+			firstErr = &powerLevelsError{group, fmt.Sprintf("%s[%q]", key, k), err}
+		default:
+			// A later duplicate of a malformed entry still replaces it.
+			delete(out, k)
 		}
+	})
+	switch {
+	case !isObject && strict:
 		return nil, &powerLevelsError{group, key, errNotObject}
-	}
-	out := make(map[string]int64, len(entries))
-	for k, raw := range entries {
-		v, err := parseLevel(rules, raw)
-		if err != nil {
-			if !strict {
-				continue
-			}
-			return nil, &powerLevelsError{group, fmt.Sprintf("%s[%q]", key, k), err}
-		}
-		out[k] = v
+	case !isObject:
+		return nil, nil
+	case firstErr != nil:
+		return nil, firstErr
 	}
 	return out, nil
 }

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"strings"
 
 	"github.com/ocomms/ocomms/spec/event"
@@ -89,25 +88,18 @@ func roomIDOfCreate(create event.PDU) string {
 
 // federates is false if the create event sets m.federate to false.
 func federates(create event.PDU) bool {
-	m, ok := object(create.Content())
-	if !ok {
-		return true
-	}
-	raw, ok := m["m.federate"]
-	return !ok || !bytes.Equal(bytes.TrimSpace(raw), []byte("false"))
+	raw, ok := memberValue(create.Content(), "m.federate")
+	return !ok || string(raw) != "false"
 }
 
 // signedBy reports whether the event's signatures hold a signature from the
 // server.
 func signedBy(ev event.PDU, server string) bool {
-	top, ok := object(ev.JSON())
+	sigs, ok := memberValue(ev.JSON(), "signatures")
 	if !ok {
 		return false
 	}
-	sigs, ok := object(top["signatures"])
-	if !ok {
-		return false
-	}
-	keys, ok := object(sigs[server])
-	return ok && len(keys) > 0
+	keys, ok := memberValue(sigs, server)
+	n := 0
+	return ok && members(keys, func(string, []byte) { n++ }) && n > 0
 }
