@@ -179,8 +179,6 @@ func (r Rule) Number(rules roomversion.Rules) string {
 	if rules.KnockJoinRule {
 		knock = 1
 	}
-	// Within the join rule, v8 inserts the restricted rule as x.5.
-	j := a
 	// Within the power levels rule, v10 inserts two validity rules and v12 the
 	// creators rule.
 	p := 0
@@ -229,7 +227,8 @@ func (r Rule) Number(rules roomversion.Rules) string {
 	case RuleJoinAuthorisingUser:
 		return n(s.member, 2+a, 5, 2)
 	case RuleJoinOtherwise:
-		return n(s.member, 2+a, 6+j)
+		// v8 also inserts the restricted rule as join rule 5.
+		return n(s.member, 2+a, 6+a)
 	case RuleThirdPartyInviteTargetBanned:
 		return n(s.member, 3+a, 1, 1)
 	case RuleThirdPartyInviteSigned:

@@ -224,3 +224,41 @@ func TestCheckAuthEventsNeedsEveryCitedEvent(t *testing.T) {
 		t.Fatalf("want ErrMissingAuthEvent and not a rejection, got %v", err)
 	}
 }
+
+func TestRequiredSigners(t *testing.T) {
+	tests := []struct {
+		name    string
+		version string
+		ev      func(r *room) *testEvent
+		want    []string
+	}{
+		{name: "a message needs its sender's server", version: "11",
+			ev: func(r *room) *testEvent { return r.ev("m.room.message", "-", oscar, `{}`) }, want: []string{"o.example"}},
+		{name: "a version 1 event also needs the server of its event ID", version: "1",
+			ev: func(r *room) *testEvent {
+				e := r.ev("m.room.message", "-", oscar, `{}`)
+				e.id = "$x:relay.example"
+				return e
+			},
+			want: []string{"o.example", "relay.example"}},
+		{name: "a version 3 event ID names no server", version: "3",
+			ev: func(r *room) *testEvent {
+				e := r.ev("m.room.message", "-", oscar, `{}`)
+				e.id = "$abc"
+				return e
+			},
+			want: []string{"o.example"}},
+		{name: "a restricted join also needs the authorising server", version: "9",
+			ev: func(r *room) *testEvent { return restrictedJoin(oscar)(r).(*testEvent) }, want: []string{"a.example", "o.example"}},
+		{name: "an authorising user on the sender's server adds nothing", version: "10",
+			ev: func(r *room) *testEvent { return restrictedJoin(carol)(r).(*testEvent) }, want: []string{"a.example"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRoom(t, tc.version)
+			if got := RequiredSigners(r.rules, tc.ev(r)); !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
