@@ -4,7 +4,8 @@
 // component may depend on them and they can be tested on the spec's own
 // vectors alone.
 //
-//   - canonicaljson: canonical JSON and unpadded base64
+//   - canonicaljson: canonical JSON
+//   - b64: unpadded base64
 //   - id: user, room, event, alias, server, device and key identifiers
 //   - signing: ed25519 keys and signed JSON
 //   - errcode: the spec's error codes as typed values

@@ -1,0 +1,115 @@
+// Package config loads and validates the one YAML file that configures an
+// ocomms process, with every key overridable from the environment for
+// containers.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole configuration file. Field yaml tags are the file's key
+// names; the environment override of a key is OCOMMS_ followed by its dotted
+// path in upper case with dots replaced by underscores
+// (database.postgres_dsn → OCOMMS_DATABASE_POSTGRES_DSN).
+type Config struct {
+	// ServerName is the domain part of every user ID and room alias on this
+	// server. It cannot change once users exist.
+	ServerName string `yaml:"server_name"`
+	// DataDir holds the SQLite database, the embedded bus's storage and the
+	// signing key unless those are configured elsewhere.
+	DataDir string `yaml:"data_dir"`
+	// SigningKeyPath is the ed25519 key that signs events and federation
+	// requests; relative paths are relative to DataDir.
+	SigningKeyPath string `yaml:"signing_key_path"`
+
+	ClientAPI  ClientAPI  `yaml:"client_api"`
+	Federation Federation `yaml:"federation"`
+	Metrics    Metrics    `yaml:"metrics"`
+	Database   Database   `yaml:"database"`
+	Bus        Bus        `yaml:"bus"`
+	Logging    Logging    `yaml:"logging"`
+	Limits     Limits     `yaml:"limits"`
+}
+
+// ClientAPI is the listener for the Client-Server API.
+type ClientAPI struct {
+	Listen string `yaml:"listen"`
+}
+
+// Federation is the listener for the Server-Server API.
+type Federation struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"`
+	// TLSCertFile and TLSKeyFile make the listener serve HTTPS itself; when
+	// both are empty it serves plain HTTP behind a TLS-terminating proxy.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+}
+
+// Metrics is the Prometheus and health listener, kept off the public ports.
+type Metrics struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"`
+}
+
+// Database selects and tunes the storage backend.
+type Database struct {
+	Backend string `yaml:"backend"`
+	// SQLitePath is relative to DataDir unless absolute.
+	SQLitePath      string        `yaml:"sqlite_path"`
+	PostgresDSN     string        `yaml:"postgres_dsn"`
+	MaxOpenConns    int           `yaml:"max_open_conns"`
+	MaxIdleConns    int           `yaml:"max_idle_conns"`
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
+}
+
+// Bus selects the NATS JetStream deployment.
+type Bus struct {
+	// NATSURLs empty means an embedded server inside this process.
+	NATSURLs []string `yaml:"nats_urls"`
+	// Prefix namespaces every stream and subject, so several deployments can
+	// share one NATS cluster.
+	Prefix string `yaml:"prefix"`
+	// StorageDir is the embedded server's JetStream storage, relative to
+	// DataDir unless absolute.
+	StorageDir string `yaml:"storage_dir"`
+}
+
+// Logging configures log/slog output on stderr.
+type Logging struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Limits protect the process from oversized or slow requests.
+type Limits struct {
+	MaxRequestBodyBytes int64         `yaml:"max_request_body_bytes"`
+	ReadHeaderTimeout   time.Duration `yaml:"read_header_timeout"`
+	ShutdownTimeout     time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Defaults returns the configuration used for every key the file leaves out.
+func Defaults() Config {
+	return Config{
+		ServerName:     "localhost",
+		DataDir:        "./data",
+		SigningKeyPath: "signing.key",
+		ClientAPI:      ClientAPI{Listen: "127.0.0.1:8008"},
+		Federation:     Federation{Enabled: false, Listen: "127.0.0.1:8448"},
+		Metrics:        Metrics{Enabled: true, Listen: "127.0.0.1:9108"},
+		Database: Database{
+			Backend:         "sqlite",
+			SQLitePath:      "ocomms.db",
+			MaxOpenConns:    20,
+			MaxIdleConns:    5,
+			ConnMaxLifetime: time.Hour,
+		},
+		Bus:     Bus{Prefix: "ocomms", StorageDir: "jetstream"},
+		Logging: Logging{Level: "info", Format: "text"},
+		Limits: Limits{
+			MaxRequestBodyBytes: 1 << 20,
+			ReadHeaderTimeout:   10 * time.Second,
+			ShutdownTimeout:     20 * time.Second,
+		},
+	}
+}

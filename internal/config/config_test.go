@@ -1,0 +1,158 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseAcceptsMinimalFileWithDefaults(t *testing.T) {
+	cfg, err := Load(filepath.Join("testdata", "minimal.yaml"), nil)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := Defaults()
+	want.ServerName, want.DataDir = "chat.example.org", "/var/lib/ocomms"
+	if !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("got %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestParseRejectsBadFilesNamingTheKey(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		wantMsg string
+	}{
+		{"unknown top-level key", "server_nam: x\n", "server_nam (line 1): unknown key"},
+		{"unknown nested key", "database:\n  bakend: sqlite\n", "database.bakend (line 2): unknown key"},
+		{"wrong type for an integer", "database:\n  max_open_conns: lots\n", `database.max_open_conns (line 2): expected a whole number, got "lots"`},
+		{"wrong type for a boolean", "metrics:\n  enabled: maybe\n", `metrics.enabled (line 2): expected true or false`},
+		{"wrong type for a duration", "limits:\n  shutdown_timeout: 20\n", "limits.shutdown_timeout (line 2): expected a duration"},
+		{"mapping where a value belongs", "server_name:\n  a: b\n", "server_name (line 2): expected a single value"},
+		{"scalar where a section belongs", "database: sqlite\n", "database (line 1): expected a mapping"},
+		{"duplicate key", "server_name: a\nserver_name: b\n", "key appears twice"},
+		{"unknown backend", "database:\n  backend: mysql\n", `database.backend: must be "sqlite" or "postgres", got "mysql"`},
+		{"postgres without dsn", "database:\n  backend: postgres\n", "database.postgres_dsn: must be set"},
+		{"bad listen address", "client_api:\n  listen: 8008\n", "client_api.listen: must be host:port"},
+		{"bad log level", "logging:\n  level: loud\n", "logging.level: must be one of"},
+		{"bad server name", "server_name: 'not a name!'\n", "server_name:"},
+		{"not YAML at all", "server_name: [unterminated\n", "invalid configuration"},
+		{"half a TLS pair", "federation:\n  enabled: true\n  tls_cert_file: /c.pem\n", "tls_cert_file and tls_key_file must be set together"},
+		{"nats url without scheme", "bus:\n  nats_urls: [127.0.0.1:4222]\n", "bus.nats_urls[0]: must start with nats://"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), nil)
+			if err == nil {
+				t.Fatal("Parse accepted a bad file")
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error does not wrap ErrInvalid: %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("error %q does not contain %q", err, tt.wantMsg)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestEnvironmentOverridesEveryKind(t *testing.T) {
+	env := []string{
+		"OCOMMS_SERVER_NAME=env.example.org",
+		"OCOMMS_DATABASE_BACKEND=postgres",
+		"OCOMMS_DATABASE_POSTGRES_DSN=postgres://u@db/ocomms",
+		"OCOMMS_DATABASE_MAX_OPEN_CONNS=7",
+		"OCOMMS_METRICS_ENABLED=false",
+		"OCOMMS_LIMITS_SHUTDOWN_TIMEOUT=3s",
+		"OCOMMS_BUS_NATS_URLS=nats://a:4222, nats://b:4222",
+		"OCOMMS_ALLOW_EPHEMERAL_DATA=1",
+		"OCOMMS_TEST_POSTGRES=ignored",
+		"PATH=/usr/bin",
+	}
+	cfg, err := Parse([]byte("server_name: file.example.org\n"), env)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	checks := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"server_name", cfg.ServerName, "env.example.org"},
+		{"database.backend", cfg.Database.Backend, "postgres"},
+		{"database.postgres_dsn", cfg.Database.PostgresDSN, "postgres://u@db/ocomms"},
+		{"database.max_open_conns", cfg.Database.MaxOpenConns, 7},
+		{"metrics.enabled", cfg.Metrics.Enabled, false},
+		{"limits.shutdown_timeout", cfg.Limits.ShutdownTimeout, 3 * time.Second},
+		{"bus.nats_urls", cfg.Bus.NATSURLs, []string{"nats://a:4222", "nats://b:4222"}},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestEnvironmentRejectsUnknownAndMalformedVariables(t *testing.T) {
+	tests := []struct {
+		name, env, wantMsg string
+	}{
+		{"misspelt key", "OCOMMS_DATABSE_BACKEND=postgres", "OCOMMS_DATABSE_BACKEND does not name a configuration key"},
+		{"not a number", "OCOMMS_DATABASE_MAX_OPEN_CONNS=many", "database.max_open_conns (from OCOMMS_DATABASE_MAX_OPEN_CONNS)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(nil, []string{tt.env})
+			if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Fatalf("error %v does not contain %q", err, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestEveryKeyHasAnEnvironmentVariable(t *testing.T) {
+	names := EnvNames()
+	for _, want := range []string{"OCOMMS_SERVER_NAME", "OCOMMS_CLIENT_API_LISTEN", "OCOMMS_DATABASE_SQLITE_PATH", "OCOMMS_BUS_PREFIX", "OCOMMS_LIMITS_MAX_REQUEST_BODY_BYTES"} {
+		if _, ok := names[want]; !ok {
+			t.Errorf("no environment variable %s", want)
+		}
+	}
+}
+
+func TestGeneratedFileParsesBackAndMentionsEveryKey(t *testing.T) {
+	data, err := Generate("chat.example.org", "/srv/ocomms")
+	if err != nil {
+		t.Fatalf("Generate: %v", err)
+	}
+	cfg, err := Parse(data, nil)
+	if err != nil {
+		t.Fatalf("generated file does not parse: %v", err)
+	}
+	want := Defaults()
+	want.ServerName, want.DataDir = "chat.example.org", "/srv/ocomms"
+	want.Bus.NATSURLs = []string{}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("generated file decodes to %+v\nwant %+v", cfg, want)
+	}
+	for _, path := range EnvNames() {
+		leaf := path[strings.LastIndex(path, ".")+1:]
+		if !strings.Contains(string(data), leaf+":") {
+			t.Errorf("generated file does not mention %s", path)
+		}
+	}
+}
+
+func TestLoadReportsMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "absent.yaml"), nil)
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("got %v, want a not-exist error", err)
+	}
+}

@@ -1,0 +1,107 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"text/template"
+)
+
+// Generate returns a fully commented configuration file holding the given
+// server name and data directory and the defaults for everything else.
+func Generate(serverName, dataDir string) ([]byte, error) {
+	cfg := Defaults()
+	cfg.ServerName, cfg.DataDir = serverName, dataDir
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := fileTemplate.Execute(&buf, cfg); err != nil {
+		return nil, fmt.Errorf("rendering config template: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+var fileTemplate = template.Must(template.New("config").Parse(`# OComms homeserver configuration.
+#
+# Every key can be overridden by an environment variable: OCOMMS_ followed by
+# the key's path in upper case, dots as underscores. For example
+# database.postgres_dsn is OCOMMS_DATABASE_POSTGRES_DSN. Lists take
+# comma-separated values. Unknown keys are an error.
+#
+# Durations are written like 30s, 5m or 1h.
+
+# The domain part of every user ID (@alice:example.org) and room alias on
+# this server. Other servers find you by it, so it cannot change once users
+# exist. Use the domain people will see, not necessarily this machine's name.
+server_name: {{printf "%q" .ServerName}}
+
+# Where the server keeps its files: the SQLite database, the embedded bus's
+# storage and the signing key. In a container this must be a mounted volume.
+data_dir: {{printf "%q" .DataDir}}
+
+# The ed25519 key that signs this server's events and federation requests,
+# generated on first start when missing. Relative paths are inside data_dir.
+# Back it up: other servers remember it.
+signing_key_path: {{printf "%q" .SigningKeyPath}}
+
+client_api:
+  # Address for the Client-Server API (what Element and bots talk to). Put a
+  # TLS-terminating reverse proxy in front of it for anything but local use.
+  listen: {{printf "%q" .ClientAPI.Listen}}
+
+federation:
+  # The Server-Server API, for sharing rooms with other homeservers.
+  enabled: {{.Federation.Enabled}}
+  listen: {{printf "%q" .Federation.Listen}}
+  # Serve HTTPS directly with this certificate and key (PEM). Leave both
+  # empty to serve plain HTTP behind a TLS-terminating reverse proxy.
+  tls_cert_file: {{printf "%q" .Federation.TLSCertFile}}
+  tls_key_file: {{printf "%q" .Federation.TLSKeyFile}}
+
+metrics:
+  # Prometheus metrics on /metrics plus /health and /ready, on their own
+  # listener so they are not exposed with the public API.
+  enabled: {{.Metrics.Enabled}}
+  listen: {{printf "%q" .Metrics.Listen}}
+
+database:
+  # "sqlite" (embedded, nothing to install; fine for small teams) or
+  # "postgres" (production, required to run several instances).
+  backend: {{printf "%q" .Database.Backend}}
+  # SQLite database file, relative to data_dir unless absolute.
+  sqlite_path: {{printf "%q" .Database.SQLitePath}}
+  # PostgreSQL connection string, such as
+  # postgres://ocomms:secret@db.internal:5432/ocomms?sslmode=require
+  postgres_dsn: {{printf "%q" .Database.PostgresDSN}}
+  # PostgreSQL connection pool.
+  max_open_conns: {{.Database.MaxOpenConns}}
+  max_idle_conns: {{.Database.MaxIdleConns}}
+  conn_max_lifetime: {{.Database.ConnMaxLifetime}}
+
+bus:
+  # NATS servers with JetStream, such as nats://nats-1:4222. Leave empty to
+  # run an embedded NATS server inside this process (single instance). Set it
+  # to run several ocomms instances against one PostgreSQL.
+  nats_urls: []
+  # Prefix for every stream and subject, so several deployments can share
+  # one NATS cluster.
+  prefix: {{printf "%q" .Bus.Prefix}}
+  # The embedded server's JetStream storage, relative to data_dir.
+  storage_dir: {{printf "%q" .Bus.StorageDir}}
+
+logging:
+  # debug, info, warn or error.
+  level: {{printf "%q" .Logging.Level}}
+  # "text" for people, "json" for log collectors.
+  format: {{printf "%q" .Logging.Format}}
+
+limits:
+  # Largest request body accepted on the API listeners (media uploads have
+  # their own limit).
+  max_request_body_bytes: {{.Limits.MaxRequestBodyBytes}}
+  # Slow clients that do not send their headers in time are disconnected.
+  read_header_timeout: {{.Limits.ReadHeaderTimeout}}
+  # How long a graceful shutdown (SIGTERM, SIGINT) waits for requests in
+  # flight before closing the bus and the database.
+  shutdown_timeout: {{.Limits.ShutdownTimeout}}
+`))

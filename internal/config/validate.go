@@ -1,0 +1,110 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+var busPrefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// Validate checks every key and reports all problems at once, each naming
+// its key, so an operator fixes the file in one pass.
+func (c Config) Validate() error {
+	var problems []string
+	bad := func(key, format string, args ...any) {
+		problems = append(problems, key+": "+fmt.Sprintf(format, args...))
+	}
+
+	if err := validServerName(c.ServerName); err != nil {
+		bad("server_name", "%v", err)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	if c.SigningKeyPath == "" {
+		bad("signing_key_path", "must not be empty")
+	}
+	checkListen := func(key, addr string) {
+		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+			bad(key, "must be host:port, such as 127.0.0.1:8008, got %q", addr)
+		}
+	}
+	checkListen("client_api.listen", c.ClientAPI.Listen)
+	if c.Federation.Enabled {
+		checkListen("federation.listen", c.Federation.Listen)
+		if (c.Federation.TLSCertFile == "") != (c.Federation.TLSKeyFile == "") {
+			bad("federation.tls_cert_file", "tls_cert_file and tls_key_file must be set together")
+		}
+	}
+	if c.Metrics.Enabled {
+		checkListen("metrics.listen", c.Metrics.Listen)
+	}
+
+	switch c.Database.Backend {
+	case "sqlite":
+		if c.Database.SQLitePath == "" {
+			bad("database.sqlite_path", "must not be empty when database.backend is sqlite")
+		}
+	case "postgres":
+		if c.Database.PostgresDSN == "" {
+			bad("database.postgres_dsn", "must be set when database.backend is postgres, such as postgres://user@host:5432/ocomms")
+		}
+	default:
+		bad("database.backend", `must be "sqlite" or "postgres", got %q`, c.Database.Backend)
+	}
+	if c.Database.MaxOpenConns < 1 {
+		bad("database.max_open_conns", "must be at least 1, got %d", c.Database.MaxOpenConns)
+	}
+	if c.Database.MaxIdleConns < 0 {
+		bad("database.max_idle_conns", "must not be negative, got %d", c.Database.MaxIdleConns)
+	}
+
+	if !busPrefixPattern.MatchString(c.Bus.Prefix) {
+		bad("bus.prefix", "must be 1-32 letters, digits, '_' or '-', got %q", c.Bus.Prefix)
+	}
+	for i, u := range c.Bus.NATSURLs {
+		if !strings.HasPrefix(u, "nats://") && !strings.HasPrefix(u, "tls://") {
+			bad(fmt.Sprintf("bus.nats_urls[%d]", i), "must start with nats:// or tls://, got %q", u)
+		}
+	}
+	if len(c.Bus.NATSURLs) == 0 && c.Bus.StorageDir == "" {
+		bad("bus.storage_dir", "must not be empty when the embedded bus is used")
+	}
+
+	switch c.Logging.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("logging.level", `must be one of debug, info, warn, error, got %q`, c.Logging.Level)
+	}
+	switch c.Logging.Format {
+	case "text", "json":
+	default:
+		bad("logging.format", `must be "text" or "json", got %q`, c.Logging.Format)
+	}
+
+	if c.Limits.MaxRequestBodyBytes < 1024 {
+		bad("limits.max_request_body_bytes", "must be at least 1024, got %d", c.Limits.MaxRequestBodyBytes)
+	}
+	if c.Limits.ReadHeaderTimeout <= 0 {
+		bad("limits.read_header_timeout", "must be positive")
+	}
+	if c.Limits.ShutdownTimeout <= 0 {
+		bad("limits.shutdown_timeout", "must be positive")
+	}
+
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Path resolves a configured path against DataDir unless it is absolute.
+func (c Config) Path(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.DataDir, p)
+}

@@ -1,0 +1,160 @@
+// Package testserver starts real ocomms servers inside a test: real HTTP on
+// loopback, real storage, real bus. Nothing is mocked.
+package testserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ocomms/ocomms/internal/config"
+	"github.com/ocomms/ocomms/internal/server"
+	"github.com/ocomms/ocomms/storage/storagetest"
+)
+
+// EnvNATS names an external NATS server for the "postgres+nats" backend.
+const EnvNATS = "OCOMMS_TEST_NATS"
+
+// Backend is one combination of storage and bus a test runs on.
+type Backend struct {
+	Name string
+	// Configure points cfg at the backend's database and bus.
+	Configure func(t *testing.T, cfg *config.Config)
+}
+
+// Backends are the SQLite + embedded NATS setup of `make run` and the
+// PostgreSQL + external NATS setup of production. The second needs
+// OCOMMS_TEST_POSTGRES and OCOMMS_TEST_NATS: skipped without them on a
+// developer machine, failed without them in CI.
+func Backends() []Backend {
+	return []Backend{
+		{Name: "sqlite+embedded", Configure: func(*testing.T, *config.Config) {}},
+		{Name: "postgres+nats", Configure: func(t *testing.T, cfg *config.Config) {
+			t.Helper()
+			db := storagetest.PostgresConfig(t)
+			url := os.Getenv(EnvNATS)
+			if url == "" {
+				if os.Getenv("CI") == "true" {
+					t.Fatalf("CI must set %s to a NATS server with JetStream", EnvNATS)
+				}
+				t.Skipf("%s is not set: skipping the external bus", EnvNATS)
+			}
+			cfg.Database.Backend, cfg.Database.PostgresDSN = "postgres", db.PostgresDSN
+			cfg.Bus.NATSURLs = []string{url}
+		}},
+	}
+}
+
+// ForEachBackend runs fn as a subtest per backend.
+func ForEachBackend(t *testing.T, fn func(t *testing.T, b Backend)) {
+	t.Helper()
+	for _, b := range Backends() {
+		t.Run(b.Name, func(t *testing.T) { fn(t, b) })
+	}
+}
+
+// Config returns a configuration for a test server: a temporary data
+// directory, every listener on a free loopback port, a bus prefix of its
+// own, and the backend's database and bus.
+func Config(t *testing.T, b Backend) config.Config {
+	t.Helper()
+	// The suite may itself run in a container; test data is throwaway.
+	t.Setenv("OCOMMS_ALLOW_EPHEMERAL_DATA", "1")
+	cfg := config.Defaults()
+	cfg.ServerName = "test.ocomms.local"
+	cfg.DataDir = t.TempDir()
+	cfg.ClientAPI.Listen = "127.0.0.1:0"
+	cfg.Federation.Listen = "127.0.0.1:0"
+	cfg.Metrics.Listen = "127.0.0.1:0"
+	cfg.Bus.Prefix = uniquePrefix(t)
+	cfg.Limits.ShutdownTimeout = 10 * time.Second
+	b.Configure(t, &cfg)
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("test config: %v", err)
+	}
+	return cfg
+}
+
+func uniquePrefix(t *testing.T) string {
+	t.Helper()
+	var sb strings.Builder
+	for _, r := range strings.ToLower(t.Name()) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			sb.WriteRune(r)
+		}
+	}
+	name := sb.String()
+	if len(name) > 16 {
+		name = name[len(name)-16:]
+	}
+	return fmt.Sprintf("t%s%x", name, time.Now().UnixNano()&0xffffffff)
+}
+
+// Server is a running test server.
+type Server struct {
+	*server.Server
+	// URL is the client API's base URL, such as http://127.0.0.1:40123.
+	URL  string
+	stop func()
+}
+
+// Start builds and runs a server with cfg until the test ends (or Stop).
+func Start(t *testing.T, cfg config.Config) *Server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, cfg, storagetest.Logger(t))
+	if err != nil {
+		cancel()
+		t.Fatalf("starting test server: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	ts := &Server{Server: srv, URL: "http://" + srv.Addr("client")}
+	var stopped bool
+	ts.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server stopped with error: %v", err)
+			}
+		case <-time.After(cfg.Limits.ShutdownTimeout + 5*time.Second):
+			t.Errorf("server did not stop within its shutdown timeout")
+		}
+	}
+	t.Cleanup(ts.stop)
+	ts.waitReady(t)
+	return ts
+}
+
+// Stop shuts the server down gracefully and waits for it.
+func (s *Server) Stop() { s.stop() }
+
+func (s *Server) waitReady(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(s.URL + "/ready")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready after 10s: %v", errors.Join(err))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
