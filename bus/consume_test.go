@@ -156,6 +156,13 @@ func TestOrderedDeliveryRetriesAFailedMessageBeforeTheNext(t *testing.T) {
 			}
 			return in.handler(t)(ctx, m)
 		}, bus.WithOrderedDelivery(), bus.WithRetryBackoff(10*time.Millisecond, 20*time.Millisecond))
+		t.Cleanup(func() {
+			if t.Failed() {
+				mu.Lock()
+				defer mu.Unlock()
+				t.Logf("attempts %v, handled %v", seen, in.numbers())
+			}
+		})
 		for n := 1; n <= 4; n++ {
 			publish(t, b, "work.room"+string(rune('a'+n%2)), n)
 		}
