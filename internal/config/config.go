@@ -29,6 +29,46 @@ type Config struct {
 	Bus        Bus        `yaml:"bus"`
 	Logging    Logging    `yaml:"logging"`
 	Limits     Limits     `yaml:"limits"`
+
+	Registration Registration `yaml:"registration"`
+	Auth         Auth         `yaml:"auth"`
+	RateLimits   RateLimits   `yaml:"rate_limits"`
+}
+
+// Registration decides who may create accounts.
+type Registration struct {
+	// Enabled opens /register to anyone (m.login.dummy); off by default so a
+	// production server is never open by accident.
+	Enabled bool `yaml:"enabled"`
+	// RequireToken makes open registration need a registration token
+	// (m.login.registration_token), managed with the admin API and CLI.
+	RequireToken bool `yaml:"require_token"`
+	// SharedSecret enables /_synapse/admin/v1/register for provisioning
+	// tools; empty disables it.
+	SharedSecret string `yaml:"shared_secret"`
+	// GuestAccess allows kind=guest registration.
+	GuestAccess bool `yaml:"guest_access"`
+}
+
+// Auth tunes access tokens.
+type Auth struct {
+	// RefreshableTokenLifetime is how long an access token lives when the
+	// client asked for a refresh token; tokens without one do not expire.
+	RefreshableTokenLifetime time.Duration `yaml:"refreshable_token_lifetime"`
+}
+
+// RateLimits bound how fast one user or address may call the expensive or
+// abusable endpoints. Rates are per second; bursts are request counts.
+type RateLimits struct {
+	Login    RateLimit `yaml:"login"`
+	Register RateLimit `yaml:"register"`
+	Send     RateLimit `yaml:"send"`
+}
+
+// RateLimit is a token bucket.
+type RateLimit struct {
+	PerSecond float64 `yaml:"per_second"`
+	Burst     int     `yaml:"burst"`
 }
 
 // ClientAPI is the listener for the Client-Server API.
@@ -73,6 +113,10 @@ type Bus struct {
 	// StorageDir is the embedded server's JetStream storage, relative to
 	// DataDir unless absolute.
 	StorageDir string `yaml:"storage_dir"`
+	// CredentialsFile authenticates to an external NATS (.creds file).
+	CredentialsFile string `yaml:"credentials_file"`
+	// Replicas is the replication factor of streams on a NATS cluster.
+	Replicas int `yaml:"replicas"`
 }
 
 // Logging configures log/slog output on stderr.
@@ -104,8 +148,14 @@ func Defaults() Config {
 			MaxIdleConns:    5,
 			ConnMaxLifetime: time.Hour,
 		},
-		Bus:     Bus{Prefix: "ocomms", StorageDir: "jetstream"},
+		Bus:     Bus{Prefix: "ocomms", StorageDir: "jetstream", Replicas: 1},
 		Logging: Logging{Level: "info", Format: "text"},
+		Auth:    Auth{RefreshableTokenLifetime: 5 * time.Minute},
+		RateLimits: RateLimits{
+			Login:    RateLimit{PerSecond: 0.2, Burst: 5},
+			Register: RateLimit{PerSecond: 0.1, Burst: 3},
+			Send:     RateLimit{PerSecond: 10, Burst: 50},
+		},
 		Limits: Limits{
 			MaxRequestBodyBytes: 1 << 20,
 			ReadHeaderTimeout:   10 * time.Second,

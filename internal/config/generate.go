@@ -88,12 +88,48 @@ bus:
   prefix: {{printf "%q" .Bus.Prefix}}
   # The embedded server's JetStream storage, relative to data_dir.
   storage_dir: {{printf "%q" .Bus.StorageDir}}
+  # NATS credentials (.creds file) when the external server requires them.
+  credentials_file: {{printf "%q" .Bus.CredentialsFile}}
+  # Replication factor of every stream on a NATS cluster (1 to 5).
+  replicas: {{.Bus.Replicas}}
 
 logging:
   # debug, info, warn or error.
   level: {{printf "%q" .Logging.Level}}
   # "text" for people, "json" for log collectors.
   format: {{printf "%q" .Logging.Format}}
+
+registration:
+  # Let anyone create an account on /register. Off by default: create
+  # accounts with "ocomms create-user" or turn on require_token.
+  enabled: {{.Registration.Enabled}}
+  # With enabled: true, also require a registration token (create tokens
+  # with the admin API or "ocomms registration-token").
+  require_token: {{.Registration.RequireToken}}
+  # Secret for the Synapse-compatible /_synapse/admin/v1/register endpoint
+  # used by provisioning tools (at least 16 characters). Empty disables it.
+  shared_secret: {{printf "%q" .Registration.SharedSecret}}
+  # Allow guest accounts (kind=guest).
+  guest_access: {{.Registration.GuestAccess}}
+
+auth:
+  # Lifetime of access tokens issued together with a refresh token. Tokens
+  # issued without one do not expire until logout.
+  refreshable_token_lifetime: {{.Auth.RefreshableTokenLifetime}}
+
+rate_limits:
+  # Token buckets per user or address: per_second is the sustained rate,
+  # burst how many requests may come at once. Over the limit, clients get
+  # M_LIMIT_EXCEEDED with retry_after_ms.
+  login:
+    per_second: {{.RateLimits.Login.PerSecond}}
+    burst: {{.RateLimits.Login.Burst}}
+  register:
+    per_second: {{.RateLimits.Register.PerSecond}}
+    burst: {{.RateLimits.Register.Burst}}
+  send:
+    per_second: {{.RateLimits.Send.PerSecond}}
+    burst: {{.RateLimits.Send.Burst}}
 
 limits:
   # Largest request body accepted on the API listeners (media uploads have

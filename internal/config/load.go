@@ -163,6 +163,12 @@ func setScalar(v reflect.Value, text string) error {
 			return fmt.Errorf("expected true or false, got %q", text)
 		}
 		v.SetBool(b)
+	case v.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return fmt.Errorf("expected a number, got %q", text)
+		}
+		v.SetFloat(f)
 	case v.Kind() == reflect.Int || v.Kind() == reflect.Int64:
 		i, err := strconv.ParseInt(text, 10, 64)
 		if err != nil {

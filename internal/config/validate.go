@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 var busPrefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
@@ -70,6 +71,12 @@ func (c Config) Validate() error {
 			bad(fmt.Sprintf("bus.nats_urls[%d]", i), "must start with nats:// or tls://, got %q", u)
 		}
 	}
+	if c.Bus.Replicas < 1 || c.Bus.Replicas > 5 {
+		bad("bus.replicas", "must be between 1 and 5, got %d", c.Bus.Replicas)
+	}
+	if len(c.Bus.NATSURLs) == 0 && c.Bus.Replicas != 1 {
+		bad("bus.replicas", "must be 1 with the embedded bus")
+	}
 	if len(c.Bus.NATSURLs) == 0 && c.Bus.StorageDir == "" {
 		bad("bus.storage_dir", "must not be empty when the embedded bus is used")
 	}
@@ -93,6 +100,21 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.ShutdownTimeout <= 0 {
 		bad("limits.shutdown_timeout", "must be positive")
+	}
+
+	if c.Registration.RequireToken && !c.Registration.Enabled {
+		bad("registration.require_token", "has no effect unless registration.enabled is true")
+	}
+	if s := c.Registration.SharedSecret; s != "" && len(s) < 16 {
+		bad("registration.shared_secret", "must be at least 16 characters (it grants admin accounts), got %d", len(s))
+	}
+	if c.Auth.RefreshableTokenLifetime < time.Minute {
+		bad("auth.refreshable_token_lifetime", "must be at least 1m")
+	}
+	for key, rl := range map[string]RateLimit{"login": c.RateLimits.Login, "register": c.RateLimits.Register, "send": c.RateLimits.Send} {
+		if rl.PerSecond <= 0 || rl.Burst < 1 {
+			bad("rate_limits."+key, "per_second must be positive and burst at least 1")
+		}
 	}
 
 	if len(problems) > 0 {

@@ -105,10 +105,12 @@ func storageConfig(cfg config.Config) storage.Config {
 func busConfig(cfg config.Config) bus.Config {
 	host, _ := os.Hostname()
 	return bus.Config{
-		URLs:    cfg.Bus.NATSURLs,
-		DataDir: cfg.Path(cfg.Bus.StorageDir),
-		Prefix:  cfg.Bus.Prefix,
-		Name:    "ocomms@" + host,
+		URLs:            cfg.Bus.NATSURLs,
+		DataDir:         cfg.Path(cfg.Bus.StorageDir),
+		Prefix:          cfg.Bus.Prefix,
+		Name:            "ocomms@" + host,
+		CredentialsFile: cfg.Bus.CredentialsFile,
+		Replicas:        cfg.Bus.Replicas,
 	}
 }
 
