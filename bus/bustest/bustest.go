@@ -135,6 +135,24 @@ func uniquePrefix(t *testing.T) string {
 	return "test" + hex.EncodeToString(raw[:])
 }
 
+// ExternalConfig returns a configuration for the server in
+// OCOMMS_TEST_NATS with a prefix of the test's own, whose streams are
+// deleted when the test ends. It skips or fails like External. Tests that
+// start whole servers use it.
+func ExternalConfig(t *testing.T) bus.Config {
+	t.Helper()
+	url := os.Getenv(EnvNATS)
+	if url == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI must set %s to the URL of a NATS server with JetStream", EnvNATS)
+		}
+		t.Skipf("%s is not set; set it to a NATS server with JetStream to run the external bus tests", EnvNATS)
+	}
+	cfg := bus.Config{URLs: []string{url}, Prefix: uniquePrefix(t)}
+	t.Cleanup(func() { deleteStreams(t, cfg) })
+	return cfg
+}
+
 // deleteStreams removes the test's streams (and with them its consumers)
 // from the shared external server, so test runs leave nothing behind.
 func deleteStreams(t *testing.T, cfg bus.Config) {

@@ -5,21 +5,16 @@ package testserver
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms/bus/bustest"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/server"
 	"github.com/ocomms/ocomms/storage/storagetest"
 )
-
-// EnvNATS names an external NATS server for the "postgres+nats" backend.
-const EnvNATS = "OCOMMS_TEST_NATS"
 
 // Backend is one combination of storage and bus a test runs on.
 type Backend struct {
@@ -38,15 +33,9 @@ func Backends() []Backend {
 		{Name: "postgres+nats", Configure: func(t *testing.T, cfg *config.Config) {
 			t.Helper()
 			db := storagetest.PostgresConfig(t)
-			url := os.Getenv(EnvNATS)
-			if url == "" {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("CI must set %s to a NATS server with JetStream", EnvNATS)
-				}
-				t.Skipf("%s is not set: skipping the external bus", EnvNATS)
-			}
+			nats := bustest.ExternalConfig(t)
 			cfg.Database.Backend, cfg.Database.PostgresDSN = "postgres", db.PostgresDSN
-			cfg.Bus.NATSURLs = []string{url}
+			cfg.Bus.NATSURLs, cfg.Bus.Prefix = nats.URLs, nats.Prefix
 		}},
 	}
 }
@@ -72,28 +61,12 @@ func Config(t *testing.T, b Backend) config.Config {
 	cfg.ClientAPI.Listen = "127.0.0.1:0"
 	cfg.Federation.Listen = "127.0.0.1:0"
 	cfg.Metrics.Listen = "127.0.0.1:0"
-	cfg.Bus.Prefix = uniquePrefix(t)
 	cfg.Limits.ShutdownTimeout = 10 * time.Second
 	b.Configure(t, &cfg)
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
 	}
 	return cfg
-}
-
-func uniquePrefix(t *testing.T) string {
-	t.Helper()
-	var sb strings.Builder
-	for _, r := range strings.ToLower(t.Name()) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			sb.WriteRune(r)
-		}
-	}
-	name := sb.String()
-	if len(name) > 16 {
-		name = name[len(name)-16:]
-	}
-	return fmt.Sprintf("t%s%x", name, time.Now().UnixNano()&0xffffffff)
 }
 
 // Server is a running test server.
