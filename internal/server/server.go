@@ -13,9 +13,12 @@ import (
 
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi"
+	"github.com/ocomms/ocomms/clientapi/accounts"
 	"github.com/ocomms/ocomms/internal/config"
+	"github.com/ocomms/ocomms/roomserver"
 	"github.com/ocomms/ocomms/spec/signing"
 	"github.com/ocomms/ocomms/storage"
+	"github.com/ocomms/ocomms/syncapi"
 )
 
 // Server is one running ocomms process.
@@ -67,16 +70,21 @@ func (s *Server) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	s.components = []Component{
-		clientapi.New(log),
-	}
-	if err := s.migrate(ctx); err != nil {
-		return err
-	}
-
 	s.bus, err = bus.Open(ctx, busConfig(s.cfg), log)
 	if err != nil {
 		return fmt.Errorf("bus: %w", err)
+	}
+
+	accts := accounts.New(s.db, s.cfg, log)
+	rs := roomserver.New(s.db, s.bus, s.cfg, s.signingKey, log)
+	s.components = []Component{
+		accts,
+		rs,
+		syncapi.New(s.db, s.bus, s.cfg, rs, accts, log),
+		clientapi.New(s.cfg, s.db, rs, accts, log),
+	}
+	if err := s.migrate(ctx); err != nil {
+		return err
 	}
 	for _, c := range s.components {
 		if err := s.bus.EnsureStreams(ctx, c.Streams()...); err != nil {
