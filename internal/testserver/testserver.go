@@ -16,6 +16,9 @@ import (
 	"github.com/ocomms/ocomms/storage/storagetest"
 )
 
+// SharedSecret is the registration.shared_secret of every test server.
+const SharedSecret = "ocomms-test-shared-secret"
+
 // Backend is one combination of storage and bus a test runs on.
 type Backend struct {
 	Name string
@@ -62,6 +65,11 @@ func Config(t *testing.T, b Backend) config.Config {
 	cfg.Federation.Listen = "127.0.0.1:0"
 	cfg.Metrics.Listen = "127.0.0.1:0"
 	cfg.Limits.ShutdownTimeout = 10 * time.Second
+	// Users are provisioned the way the conformance suite does it; rate
+	// limits are generous so only tests about them meet them.
+	cfg.Registration.SharedSecret = SharedSecret
+	generous := config.RateLimit{PerSecond: 1000, Burst: 1000}
+	cfg.RateLimits = config.RateLimits{Login: generous, Register: generous, Send: generous}
 	b.Configure(t, &cfg)
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
