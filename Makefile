@@ -7,9 +7,15 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 PKGS      := ./...
 # Fuzz targets run for FUZZTIME each in `make test`; `make fuzz` runs longer.
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 5s
 FUZZ_TARGETS := \
-	./spec/canonicaljson:FuzzCanonicalize
+	./spec/canonicaljson:FuzzCanonicalize \
+	./spec/event:FuzzParse \
+	./spec/signing:FuzzSignJSON \
+	./spec/auth:FuzzMembers \
+	./spec/id:FuzzParseUserID \
+	./spec/id:FuzzParseServerName \
+	./spec/b64:FuzzDecode
 
 .PHONY: run build test test-unit fuzz-short fuzz bench vet fmt-check clean
 
