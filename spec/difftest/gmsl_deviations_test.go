@@ -3,9 +3,8 @@ package difftest
 import (
 	"encoding/json"
 	"errors"
-	"maps"
+	"slices"
 
-	"github.com/matrix-org/gomatrixserverlib"
 	"github.com/tidwall/gjson"
 
 	"github.com/ocomms/ocomms/spec/auth"
@@ -34,6 +33,29 @@ const deviationSelfLeave = "self-leave while not invited, joined or knocking"
 // https://spec.matrix.org/latest/rooms/v1/#authorization-rules
 const deviationPowerLevelDefaults = "power levels entries compared with defaults, users_default unchecked"
 
+// deviationNotificationsAtSenderLevel: gomatrixserverlib refuses to change
+// a notifications entry whose current value equals the sender's level, as
+// it does for users entries; for notifications the rules reject only "If
+// the current value is greater than that of the sender's current power
+// level" (rule 10.4 of room version 6).
+// https://spec.matrix.org/latest/rooms/v6/#authorization-rules
+const deviationNotificationsAtSenderLevel = "notifications entry at the sender's level"
+
+// deviationCreatorNotifications: in room version 12 gomatrixserverlib
+// checks changes to notifications against the creator's users entry (0),
+// not the infinite power level that room creators have.
+// https://spec.matrix.org/latest/rooms/v12/#authorization-rules
+const deviationCreatorNotifications = "v12 creator changing notifications"
+
+// deviationUnban: gomatrixserverlib lets a user at the ban level unban
+// anyone; the rules also apply the kick rule to an unban ("If the target
+// user's current membership state is ban, and the sender's power level is
+// less than the ban level, reject. If the sender's power level is greater
+// than or equal to the kick level, and the target user's power level is less
+// than the sender's power level, allow. Otherwise, reject."), as Synapse does.
+// https://spec.matrix.org/latest/rooms/v1/#authorization-rules
+const deviationUnban = "unban of a user at or above the sender's level, or below the kick level"
+
 // deviationKnockThenPublicJoin: gomatrixserverlib refuses a join by a
 // user whose membership is knock when the join rule is public; the rules
 // say "If the join_rule is public, allow" whatever the previous membership
@@ -56,6 +78,12 @@ func knownGmslDeviation(rm *room, ev *event.Event, state map[auth.StateKey]*even
 	}
 	switch ev.Type() {
 	case typeMember:
+		if sk := ev.StateKey(); sk != nil && *sk != ev.Sender() && membershipOf(ev) == "leave" && theirs == nil &&
+			errors.As(ours, &re) && re.Rule == auth.RuleLeaveKick {
+			if m, ok := state[auth.StateKey{Type: typeMember, StateKey: *sk}]; ok && membershipOf(m) == "ban" {
+				return deviationUnban
+			}
+		}
 		if !ev.StateKeyEquals(ev.Sender()) {
 			return ""
 		}
@@ -72,30 +100,36 @@ func knownGmslDeviation(rm *room, ev *event.Event, state map[auth.StateKey]*even
 			return deviationKnockThenPublicJoin
 		}
 	case typePowerLevels:
-		if !ev.StateKeyEquals("") {
-			return ""
-		}
 		old, ok := state[auth.StateKey{Type: typePowerLevels}]
-		if !ok {
-			return ""
-		}
-		// Rewrite both contents the way gomatrixserverlib reads them and
-		// ask our rules again: if they now give gomatrixserverlib's
-		// answer, the defaults explain the difference.
-		oldC, newC := gmslNormalizePowerLevels(rm, old.Content(), ev.Content())
-		if oldC == "" {
-			return ""
-		}
-		st := maps.Clone(state)
-		saved := rm.tips
-		st[auth.StateKey{Type: typePowerLevels}] = rm.build(rm.template(old.Sender(), typePowerLevels, ptr(""), oldC))
-		cand := rm.build(rm.template(ev.Sender(), typePowerLevels, ptr(""), newC))
-		rm.tips = saved
-		if again := auth.Allowed(rm.rules, cand, stateMap(st)); (again == nil) == (theirs == nil) {
+		if ok && ev.StateKeyEquals("") && powerLevelsDefaultsMatter(old.Content(), ev.Content()) {
 			return deviationPowerLevelDefaults
+		}
+		if ok && ours == nil && rm.rules.PrivilegedCreators && slices.Contains(auth.RoomCreators(rm.rules, rm.create), ev.Sender()) &&
+			gjson.GetBytes(old.Content(), "notifications").Raw != gjson.GetBytes(ev.Content(), "notifications").Raw {
+			return deviationCreatorNotifications
+		}
+		if ok && ours == nil && notificationAtSenderLevel(rm, old, ev) {
+			return deviationNotificationsAtSenderLevel
 		}
 	}
 	return ""
+}
+
+// notificationAtSenderLevel reports whether the change touches a
+// notifications entry whose current value is the sender's own level.
+func notificationAtSenderLevel(rm *room, old, ev *event.Event) bool {
+	pl, err := auth.EffectivePowerLevels(rm.rules, old, rm.create)
+	if err != nil {
+		return false
+	}
+	level := pl.UserLevel(ev.Sender())
+	o, n := gjson.GetBytes(old.Content(), "notifications").Map(), gjson.GetBytes(ev.Content(), "notifications").Map()
+	for k, v := range o {
+		if v.Raw != n[k].Raw && v.Int() == level {
+			return true
+		}
+	}
+	return false
 }
 
 // membershipOf is content.membership of a member event.
@@ -103,50 +137,31 @@ func membershipOf(ev *event.Event) string {
 	return gjson.GetBytes(ev.Content(), "membership").Str
 }
 
-// gmslNormalizePowerLevels makes every users, events and notifications
-// entry that one content has explicit in the other, with that content's
-// default, and gives the new content the old users_default.
-func gmslNormalizePowerLevels(rm *room, oldRaw, newRaw json.RawMessage) (string, string) {
-	var o, n map[string]any
-	if json.Unmarshal(oldRaw, &o) != nil || json.Unmarshal(newRaw, &n) != nil {
-		return "", ""
+// powerLevelsDefaultsMatter reports whether a power levels change is one
+// where gomatrixserverlib's reading differs from the rules': users_default
+// changes, a top-level level or a users, events or notifications entry is
+// in only one of the two contents.
+func powerLevelsDefaultsMatter(oldRaw, newRaw json.RawMessage) bool {
+	if gjson.GetBytes(oldRaw, "users_default").Raw != gjson.GetBytes(newRaw, "users_default").Raw {
+		return true
 	}
-	var oldPL, newPL gomatrixserverlib.PowerLevelContent
-	if rm.gv.ParsePowerLevels(oldRaw, &oldPL) != nil || rm.gv.ParsePowerLevels(newRaw, &newPL) != nil {
-		return "", ""
-	}
-	creators := map[string]bool{}
-	for _, c := range auth.RoomCreators(rm.rules, rm.create) {
-		creators[c] = rm.rules.PrivilegedCreators
-	}
-	fill := func(key string, dflt func(pl gomatrixserverlib.PowerLevelContent) int64) {
-		om, _ := o[key].(map[string]any)
-		nm, _ := n[key].(map[string]any)
-		if om == nil {
-			om = map[string]any{}
+	for _, k := range []string{"ban", "kick", "redact", "invite", "state_default", "events_default"} {
+		if gjson.GetBytes(oldRaw, k).Exists() != gjson.GetBytes(newRaw, k).Exists() {
+			return true
 		}
-		if nm == nil {
-			nm = map[string]any{}
-		}
-		for k := range om {
-			if _, ok := nm[k]; !ok && !creators[k] {
-				nm[k] = dflt(newPL)
+	}
+	for _, k := range []string{"users", "events", "notifications"} {
+		o, n := gjson.GetBytes(oldRaw, k).Map(), gjson.GetBytes(newRaw, k).Map()
+		for key := range o {
+			if _, ok := n[key]; !ok {
+				return true
 			}
 		}
-		for k := range nm {
-			if _, ok := om[k]; !ok && !creators[k] {
-				om[k] = dflt(oldPL)
+		for key := range n {
+			if _, ok := o[key]; !ok {
+				return true
 			}
 		}
-		o[key], n[key] = om, nm
 	}
-	fill("users", func(pl gomatrixserverlib.PowerLevelContent) int64 { return pl.UsersDefault })
-	fill("events", func(pl gomatrixserverlib.PowerLevelContent) int64 { return pl.EventsDefault })
-	fill("notifications", func(gomatrixserverlib.PowerLevelContent) int64 { return 50 })
-	if v, ok := o["users_default"]; ok {
-		n["users_default"] = v
-	} else {
-		delete(n, "users_default")
-	}
-	return mustJSON(o), mustJSON(n)
+	return false
 }

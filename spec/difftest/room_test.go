@@ -2,10 +2,10 @@ package difftest
 
 import (
 	"cmp"
-	"slices"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/matrix-org/gomatrixserverlib"
