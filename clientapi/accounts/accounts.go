@@ -9,39 +9,85 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
+	"github.com/ocomms/ocomms/internal/ratelimit"
 	"github.com/ocomms/ocomms/spec/errcode"
 	"github.com/ocomms/ocomms/storage"
 )
 
 // Accounts is the accounts component.
 type Accounts struct {
-	db  *storage.DB
-	cfg config.Config
-	log *slog.Logger
+	db       *storage.DB
+	cfg      config.Config
+	log      *slog.Logger
+	hasher   *hasher
+	lastSeen *lastSeen
+
+	loginByIP    *ratelimit.Limiter
+	loginByUser  *ratelimit.Limiter
+	registerByIP *ratelimit.Limiter
 }
 
 // New builds the component.
 func New(db *storage.DB, cfg config.Config, log *slog.Logger) *Accounts {
-	return &Accounts{db: db, cfg: cfg, log: log.With(slog.String("component", "accounts"))}
+	return &Accounts{
+		db:           db,
+		cfg:          cfg,
+		log:          log.With(slog.String("component", "accounts")),
+		hasher:       newHasher(runtime.NumCPU()),
+		lastSeen:     newLastSeen(),
+		loginByIP:    ratelimit.New(cfg.RateLimits.Login),
+		loginByUser:  ratelimit.New(cfg.RateLimits.Login),
+		registerByIP: ratelimit.New(cfg.RateLimits.Register),
+	}
 }
 
 // Name identifies the component in logs and migrations.
 func (a *Accounts) Name() string { return "accounts" }
 
 // Migrations returns the component's schema history.
-func (a *Accounts) Migrations() []storage.Migration { return nil }
+func (a *Accounts) Migrations() []storage.Migration { return migrations }
 
 // Streams returns the bus streams the component publishes to.
 func (a *Accounts) Streams() []bus.StreamSpec { return nil }
 
 // Register mounts the component's client endpoints.
-func (a *Accounts) Register(routes httpapi.Routes) {}
+func (a *Accounts) Register(routes httpapi.Routes) {
+	r := routes.Client
+	a.registerAdminRegister(r)
+	a.registerLogin(r)
+	a.registerRefresh(r)
+	a.registerAccount(r)
+}
 
-// Authenticate resolves an access token to its device.
+// Authenticate resolves an access token to its device: M_UNKNOWN_TOKEN for
+// tokens that were never issued or were logged out, and with soft_logout
+// for refreshable tokens past their lifetime, so the client refreshes or
+// logs in again as the same device.
+// https://spec.matrix.org/latest/client-server-api/#soft-logout
 func (a *Accounts) Authenticate(ctx context.Context, accessToken string, r *http.Request) (*httpapi.Device, error) {
-	return nil, errcode.UnknownToken(false)
+	o, found, err := lookupAccessToken(ctx, a.db, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	if !found || o.deactivated {
+		return nil, errcode.UnknownToken(false)
+	}
+	if o.expiresTs.Valid && nowMs() >= o.expiresTs.Int64 {
+		return nil, errcode.UnknownToken(true)
+	}
+	if r != nil {
+		a.lastSeen.touch(ctx, a.db, a.log, o, r)
+	}
+	return &httpapi.Device{
+		UserID:    o.userID,
+		DeviceID:  o.deviceID,
+		SessionID: o.sessionID,
+		IsGuest:   o.isGuest,
+		IsAdmin:   o.isAdmin,
+	}, nil
 }
