@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/ocomms/ocomms/spec/errcode"
 )
@@ -71,6 +72,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status := e.HTTPStatus
 	if status == 0 {
 		status = http.StatusInternalServerError
+	}
+	if ms, ok := e.RetryAfterMs(); ok && e.Code == errcode.CodeLimitExceeded {
+		// Retry-After is in whole seconds; round up so a client that obeys
+		// it is not limited again.
+		w.Header().Set("Retry-After", strconv.FormatInt((ms+999)/1000, 10))
 	}
 	WriteJSON(w, status, e)
 }
