@@ -28,6 +28,9 @@ func (rm *room) randCandidate() (*event.Event, string) {
 		return rm.users[r.IntN(len(rm.users))]
 	}
 	sender := pick()
+	if len(rm.senders) > 0 {
+		sender = rm.senders[r.IntN(len(rm.senders))]
+	}
 	var tmpl event.Template
 	var signers []string
 	var desc string

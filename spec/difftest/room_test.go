@@ -37,6 +37,10 @@ type room struct {
 	depth   int64
 	ts      int64
 	seq     int
+	// intLevels keeps power levels integers in every room version.
+	intLevels bool
+	// senders, when set, are the only senders of candidate events.
+	senders []string
 }
 
 // stateMap is a StateProvider over a state map.
@@ -157,7 +161,7 @@ func (rm *room) randPowerLevels(sender string) string {
 	if r.IntN(3) == 0 {
 		pl["notifications"] = map[string]any{"room": randLevel(r)}
 	}
-	if !rm.rules.IntegerPowerLevels && r.IntN(8) == 0 {
+	if !rm.rules.IntegerPowerLevels && !rm.intLevels && r.IntN(8) == 0 {
 		// Versions before 10 accept integers written as strings.
 		pl["kick"] = fmt.Sprint(randLevel(r))
 	}
