@@ -2,24 +2,27 @@
 // against the auth rules and the room state, stores them with their state,
 // and publishes what it accepted on the bus. See package api for its
 // contract with the other components.
+//
+// Writes to a room are serialised by locking the room's row for the
+// duration of the transaction that stores an event (on SQLite the single
+// writer already serialises everything), so several instances can share one
+// database. Accepted events reach the bus through an outbox written in the
+// same transaction (outbox.go).
 package roomserver
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
 	"log/slog"
+	"sync"
 
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/roomserver/api"
-	"github.com/ocomms/ocomms/spec/auth"
-	"github.com/ocomms/ocomms/spec/event"
 	"github.com/ocomms/ocomms/spec/signing"
 	"github.com/ocomms/ocomms/storage"
 )
-
-var errNotBuilt = errors.New("roomserver: not built yet")
 
 // Roomserver is the roomserver component; it implements api.API.
 type Roomserver struct {
@@ -28,20 +31,37 @@ type Roomserver struct {
 	cfg        config.Config
 	signingKey signing.SigningKey
 	log        *slog.Logger
+
+	// instanceID names this process as the holder of the outbox lease.
+	instanceID string
+	// wake nudges the publisher after a commit added outbox rows.
+	wake chan struct{}
+
+	mu       sync.Mutex
+	stopLoop context.CancelFunc
+	loopDone chan struct{}
 }
 
 var _ api.API = (*Roomserver)(nil)
 
 // New builds the component.
 func New(db *storage.DB, b *bus.Bus, cfg config.Config, key signing.SigningKey, log *slog.Logger) *Roomserver {
-	return &Roomserver{db: db, bus: b, cfg: cfg, signingKey: key, log: log.With(slog.String("component", "roomserver"))}
+	return &Roomserver{
+		db:         db,
+		bus:        b,
+		cfg:        cfg,
+		signingKey: key,
+		log:        log.With(slog.String("component", "roomserver")),
+		instanceID: rand.Text(),
+		wake:       make(chan struct{}, 1),
+	}
 }
 
 // Name identifies the component in logs and migrations.
 func (r *Roomserver) Name() string { return "roomserver" }
 
 // Migrations returns the component's schema history.
-func (r *Roomserver) Migrations() []storage.Migration { return nil }
+func (r *Roomserver) Migrations() []storage.Migration { return migrations }
 
 // Streams returns the bus streams the component publishes to.
 func (r *Roomserver) Streams() []bus.StreamSpec { return api.Streams() }
@@ -49,36 +69,49 @@ func (r *Roomserver) Streams() []bus.StreamSpec { return api.Streams() }
 // Register mounts nothing: the roomserver has no HTTP endpoints.
 func (r *Roomserver) Register(httpapi.Routes) {}
 
-// Start runs the background work.
-func (r *Roomserver) Start(ctx context.Context) error { return nil }
-
-// Stop ends the background work.
-func (r *Roomserver) Stop(ctx context.Context) error { return nil }
-
-func (r *Roomserver) Submit(ctx context.Context, reqs ...api.SubmitRequest) ([]api.SubmitResponse, error) {
-	return nil, errNotBuilt
+// Start runs the outbox publisher, which first publishes whatever an
+// earlier run left in the outbox.
+func (r *Roomserver) Start(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopLoop != nil {
+		return nil
+	}
+	// The publisher outlives the start-up context: Stop ends it.
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stopLoop = cancel
+	r.loopDone = make(chan struct{})
+	go func() {
+		defer close(r.loopDone)
+		r.publishLoop(ctx)
+	}()
+	return nil
 }
 
-func (r *Roomserver) RoomInfo(ctx context.Context, roomID string) (api.RoomInfo, error) {
-	return api.RoomInfo{}, errNotBuilt
+// Stop ends the publisher. Rows it did not publish stay in the outbox for
+// the next start or another instance.
+func (r *Roomserver) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	cancel, done := r.stopLoop, r.loopDone
+	r.stopLoop = nil
+	r.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	r.releaseLease(ctx)
+	return nil
 }
 
-func (r *Roomserver) CurrentState(ctx context.Context, roomID string, keys ...auth.StateKey) ([]*event.Event, error) {
-	return nil, errNotBuilt
-}
-
-func (r *Roomserver) StateAfter(ctx context.Context, eventID string, keys ...auth.StateKey) ([]*event.Event, error) {
-	return nil, errNotBuilt
-}
-
-func (r *Roomserver) Events(ctx context.Context, eventIDs ...string) ([]*event.Event, error) {
-	return nil, errNotBuilt
-}
-
-func (r *Roomserver) Membership(ctx context.Context, roomID, userID string) (api.Membership, error) {
-	return api.Membership{}, errNotBuilt
-}
-
-func (r *Roomserver) RoomsOfUser(ctx context.Context, userID, membership string) ([]string, error) {
-	return nil, errNotBuilt
+// notifyPublisher wakes the publisher without blocking.
+func (r *Roomserver) notifyPublisher() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 }

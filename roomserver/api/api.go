@@ -18,6 +18,18 @@ import (
 var (
 	ErrRoomNotFound  = errors.New("room not found")
 	ErrEventNotFound = errors.New("event not found")
+	// ErrUnsupportedRoomVersion is returned for an m.room.create asking
+	// for a room version this server does not implement (clients get 400
+	// M_UNSUPPORTED_ROOM_VERSION). It is roomversion.ErrUnknown.
+	ErrUnsupportedRoomVersion = roomversion.ErrUnknown
+	// ErrEventTooLarge is returned for an event over 65536 bytes (clients
+	// get 413 M_TOO_LARGE). It is event.ErrEventTooLarge.
+	ErrEventTooLarge = event.ErrEventTooLarge
+	// ErrInvalidEvent is returned for a request that cannot make a valid
+	// event: content that is not a JSON object, a field over 255 bytes,
+	// a sender of another server, an m.room.redaction without Redacts...
+	// (clients get 400 M_BAD_JSON or M_INVALID_PARAM).
+	ErrInvalidEvent = errors.New("invalid event")
 )
 
 // Transaction identifies a client's send, so a retried request returns the
