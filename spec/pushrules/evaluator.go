@@ -33,10 +33,10 @@ type Context struct {
 // https://spec.matrix.org/latest/client-server-api/#mroompower_levels
 const defaultNotificationPowerLevel = 50
 
-// legacyMentionRules are the rule IDs of the body-based mention rules that
-// v1.7 disabled for events with an m.mentions property and v1.17 removed.
-// Rulesets that still carry them (DefaultRulesetWithLegacyMentions, or
-// stored customisations) must keep that behaviour.
+// isLegacyMentionRule reports whether a rule is one of the body-based
+// mention rules that v1.7 disabled for events with an m.mentions property
+// and v1.17 removed. Rulesets that still carry them
+// (DefaultRulesetWithLegacyMentions) keep the v1.7 behaviour.
 //
 // https://spec.matrix.org/v1.16/client-server-api/#user-and-room-mentions
 func isLegacyMentionRule(kind Kind, ruleID string) bool {
@@ -52,7 +52,8 @@ func isLegacyMentionRule(kind Kind, ruleID string) bool {
 // Evaluator matches one event against any number of rulesets. Build it once
 // per event; it is safe for concurrent use.
 type Evaluator struct {
-	flat        map[string]flatValue
+	flat        *flatEvent
+	eventType   *flatValue // the top-level type, which most default rules test
 	sender      string
 	roomID      string
 	body        string
@@ -71,16 +72,17 @@ func NewEvaluator(event json.RawMessage) (*Evaluator, error) {
 		return nil, err
 	}
 	e := &Evaluator{flat: flat, hasMentions: hasMentions}
+	e.eventType, _ = flat.get("type")
 	e.sender = e.stringAt("sender")
 	e.roomID = e.stringAt("room_id")
-	if v, ok := flat["content.body"]; ok && !v.isArray && v.Type == ValueString {
+	if v, ok := flat.get("content.body"); ok && !v.isArray && v.Type == ValueString {
 		e.body, e.hasBody = v.Str, true
 	}
 	return e, nil
 }
 
 func (e *Evaluator) stringAt(path string) string {
-	if v, ok := e.flat[path]; ok && !v.isArray && v.Type == ValueString {
+	if v, ok := e.flat.get(path); ok && !v.isArray && v.Type == ValueString {
 		return v.Str
 	}
 	return ""
@@ -126,7 +128,7 @@ func (e *Evaluator) ruleMatches(kind Kind, r *Rule, ctx *Context) bool {
 		return e.sender != "" && r.RuleID == e.sender
 	}
 	for i := range r.Conditions {
-		if !e.ConditionMatches(r.Conditions[i], *ctx) {
+		if !e.conditionMatches(&r.Conditions[i], ctx) {
 			return false
 		}
 	}
@@ -138,6 +140,12 @@ func (e *Evaluator) ruleMatches(kind Kind, r *Rule, ctx *Context) bool {
 //
 // https://spec.matrix.org/latest/client-server-api/#conditions-1
 func (e *Evaluator) ConditionMatches(c Condition, ctx Context) bool {
+	return e.conditionMatches(&c, &ctx)
+}
+
+// conditionMatches takes pointers because it runs for every condition of
+// every rule of every member; copying the structs was most of its cost.
+func (e *Evaluator) conditionMatches(c *Condition, ctx *Context) bool {
 	switch c.Kind {
 	case ConditionEventMatch:
 		return e.eventMatch(c.Key, c.Pattern)
@@ -181,16 +189,24 @@ func (e *Evaluator) eventMatch(key, pattern string) bool {
 	if key == "" {
 		return false
 	}
-	v, ok := e.lookup(key)
+	path := canonicalPath(key)
+	v, ok := e.lookupCanonical(path)
 	if !ok || v.isArray || v.Type != ValueString {
 		return false
 	}
-	return e.matchGlob(pattern, v.Str, canonicalPath(key) == "content.body")
+	return e.matchGlob(pattern, v.Str, path == "content.body")
 }
 
-func (e *Evaluator) lookup(key string) (flatValue, bool) {
-	v, ok := e.flat[canonicalPath(key)]
-	return v, ok
+// lookup finds the value at a dot-separated path as a rule writes it.
+func (e *Evaluator) lookup(key string) (*flatValue, bool) {
+	return e.lookupCanonical(canonicalPath(key))
+}
+
+func (e *Evaluator) lookupCanonical(path string) (*flatValue, bool) {
+	if path == "type" {
+		return e.eventType, e.eventType != nil
+	}
+	return e.flat.get(path)
 }
 
 // matchGlob matches a pattern against a value, whole or by words. Patterns

@@ -16,6 +16,30 @@ type flatValue struct {
 	elements []Value
 }
 
+// flatEvent is a flattened event. Values live in one slice so that a
+// lookup hands out a pointer without copying or allocating.
+type flatEvent struct {
+	index  map[string]int
+	values []flatValue
+}
+
+func (f *flatEvent) get(path string) (*flatValue, bool) {
+	i, ok := f.index[path]
+	if !ok {
+		return nil, false
+	}
+	return &f.values[i], true
+}
+
+func (f *flatEvent) set(path string, v flatValue) {
+	if i, ok := f.index[path]; ok {
+		f.values[i] = v
+		return
+	}
+	f.index[path] = len(f.values)
+	f.values = append(f.values, v)
+}
+
 // flattenEvent maps the canonical dot-separated path of every matchable
 // property of the event to its value. Objects are descended into; arrays
 // are kept whole and not descended into, since paths cannot index them;
@@ -23,7 +47,7 @@ type flatValue struct {
 // can match them.
 //
 // https://spec.matrix.org/latest/appendices/#dot-separated-property-paths
-func flattenEvent(event []byte) (map[string]flatValue, bool, error) {
+func flattenEvent(event []byte) (*flatEvent, bool, error) {
 	dec := json.NewDecoder(bytes.NewReader(event))
 	dec.UseNumber()
 	var root map[string]any
@@ -33,7 +57,7 @@ func flattenEvent(event []byte) (map[string]flatValue, bool, error) {
 		}
 		return nil, false, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
-	flat := make(map[string]flatValue, 16)
+	flat := &flatEvent{index: make(map[string]int, 16), values: make([]flatValue, 0, 16)}
 	flattenObject(flat, "", root)
 	hasMentions := false
 	if content, ok := root["content"].(map[string]any); ok {
@@ -44,7 +68,7 @@ func flattenEvent(event []byte) (map[string]flatValue, bool, error) {
 	return flat, hasMentions, nil
 }
 
-func flattenObject(flat map[string]flatValue, prefix string, obj map[string]any) {
+func flattenObject(flat *flatEvent, prefix string, obj map[string]any) {
 	for name, v := range obj {
 		path := EscapePathSegment(name)
 		if prefix != "" {
@@ -60,10 +84,10 @@ func flattenObject(flat map[string]flatValue, prefix string, obj map[string]any)
 					fv.elements = append(fv.elements, ev)
 				}
 			}
-			flat[path] = fv
+			flat.set(path, fv)
 		default:
 			if sv, ok := simpleValue(v); ok {
-				flat[path] = flatValue{Value: sv}
+				flat.set(path, flatValue{Value: sv})
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package pushrules
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -47,7 +46,12 @@ func atBoundary(prev, next rune) bool {
 
 // hasWildcard reports whether a glob pattern uses * or ?.
 func hasWildcard(pattern string) bool {
-	return strings.ContainsAny(pattern, "*?")
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] == '*' || pattern[i] == '?' {
+			return true
+		}
+	}
+	return false
 }
 
 // glob is a compiled glob-style pattern: * matches zero or more characters

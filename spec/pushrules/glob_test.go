@@ -128,3 +128,23 @@ func TestRoomAndSenderRulesMatchByRuleID(t *testing.T) {
 		t.Errorf("the sender rule should match, got %+v", rule)
 	}
 }
+
+func TestAnEvaluatorIsSafeForConcurrentUse(t *testing.T) {
+	e := bodyEvaluator(t, "the incident is over, deploy again")
+	rs := Ruleset{Content: []Rule{
+		{RuleID: "a", Enabled: true, Pattern: "incid?nt*over", Actions: Actions{Notify()}},
+		{RuleID: "b", Enabled: true, Pattern: "dep*", Actions: Actions{Notify()}},
+	}}
+	done := make(chan string)
+	for range 8 {
+		go func() {
+			rule, _ := e.Evaluate(rs, Context{UserID: alice})
+			done <- rule.RuleID
+		}()
+	}
+	for range 8 {
+		if id := <-done; id != "a" {
+			t.Errorf("matched %q, want a", id)
+		}
+	}
+}

@@ -52,7 +52,7 @@ func SplitPath(path string) []string {
 // paths, so a condition key with a redundant escape such as `\x` still finds
 // the property it names.
 func canonicalPath(path string) string {
-	if strings.IndexByte(path, '\\') < 0 {
+	if isCanonicalPath(path) {
 		return path
 	}
 	names := SplitPath(path)
@@ -60,4 +60,20 @@ func canonicalPath(path string) string {
 		names[i] = EscapePathSegment(n)
 	}
 	return strings.Join(names, ".")
+}
+
+// isCanonicalPath reports whether every backslash in path starts a `\.` or
+// `\\` escape, which is how the default rules and most clients write keys;
+// those need no rewriting, so evaluation does not allocate for them.
+func isCanonicalPath(path string) bool {
+	for i := 0; i < len(path); i++ {
+		if path[i] != '\\' {
+			continue
+		}
+		if i+1 == len(path) || (path[i+1] != '.' && path[i+1] != '\\') {
+			return false
+		}
+		i++
+	}
+	return true
 }
