@@ -145,6 +145,23 @@ func BoolValue(b bool) Value { return Value{Type: ValueBool, Bool: b} }
 // NullValue builds the null Value.
 func NullValue() Value { return Value{Type: ValueNull} }
 
+// Equal reports whether two values have the same type and the same value of
+// that type, which is what event_property_is means by an exact match.
+func (v Value) Equal(other Value) bool {
+	if v.Type != other.Type {
+		return false
+	}
+	switch v.Type {
+	case ValueString:
+		return v.Str == other.Str
+	case ValueInt:
+		return v.Int == other.Int
+	case ValueBool:
+		return v.Bool == other.Bool
+	}
+	return true
+}
+
 // MarshalJSON writes the value; an absent value is written as null.
 func (v Value) MarshalJSON() ([]byte, error) {
 	switch v.Type {

@@ -27,6 +27,11 @@ func Insert(rs Ruleset, kind Kind, rule Rule, before, after string) (Ruleset, er
 	rules := cloneRules(rs.Rules(kind))
 	rule.Default = false
 	rule.Enabled = true
+	if (kind == KindOverride || kind == KindUnderride) && rule.Conditions == nil {
+		// Clients expect the conditions of these kinds as an array, as the
+		// server-default rules have them.
+		rule.Conditions = []Condition{}
+	}
 	existing := indexOf(rules, rule.RuleID)
 	if existing >= 0 {
 		rule.Enabled = rules[existing].Enabled

@@ -1,6 +1,7 @@
 package pushrules
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -64,6 +65,19 @@ func TestInsertPlacesNewOverridesBelowMaster(t *testing.T) {
 	if r, _ := rs.Find(KindOverride, "beer"); !r.Enabled || r.Default {
 		t.Errorf("a new rule must be enabled and not default, got %+v", r)
 	}
+}
+
+func TestInsertGivesOverridesWithoutConditionsAnEmptyArray(t *testing.T) {
+	rs, err := Insert(DefaultRuleset(alice), KindUnderride, Rule{RuleID: "everything", Actions: Actions{Notify()}}, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := rs.Find(KindUnderride, "everything")
+	got, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameJSON(t, got, []byte(`{"rule_id":"everything","default":false,"enabled":true,"conditions":[],"actions":["notify"]}`))
 }
 
 func TestInsertUpdatesARuleButKeepsItsEnabledFlag(t *testing.T) {

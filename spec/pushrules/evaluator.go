@@ -151,14 +151,14 @@ func (e *Evaluator) conditionMatches(c *Condition, ctx *Context) bool {
 		return e.eventMatch(c.Key, c.Pattern)
 	case ConditionEventPropertyIs:
 		v, ok := e.lookup(c.Key)
-		return ok && !v.isArray && c.Value.Type != ValueAbsent && v.Value == c.Value
+		return ok && !v.isArray && c.Value.Type != ValueAbsent && v.Value.Equal(c.Value)
 	case ConditionEventPropertyContains:
 		v, ok := e.lookup(c.Key)
 		if !ok || !v.isArray || c.Value.Type == ValueAbsent {
 			return false
 		}
 		for _, el := range v.elements {
-			if el == c.Value {
+			if el.Equal(c.Value) {
 				return true
 			}
 		}
