@@ -49,15 +49,23 @@ type Action struct {
 // Notify is the notify action.
 func Notify() Action { return Action{Kind: ActionNotify} }
 
-// SetTweak is a set_tweak action; value is marshalled to JSON, and a nil
-// value leaves the tweak without one (for highlight, that means true).
-func SetTweak(tweak string, value any) Action {
-	a := Action{Kind: ActionSetTweak, Tweak: tweak}
-	if value != nil {
-		// Values built here are strings and booleans, which always marshal.
-		a.Value, _ = json.Marshal(value)
-	}
-	return a
+// SetTweak is a set_tweak action with a value given as JSON; a nil value
+// leaves the tweak without one.
+func SetTweak(tweak string, value json.RawMessage) Action {
+	return Action{Kind: ActionSetTweak, Tweak: tweak, Value: value}
+}
+
+// SoundTweak is the set_tweak action for the sound tweak.
+func SoundTweak(sound string) Action {
+	// A Go string always marshals.
+	value, _ := json.Marshal(sound)
+	return SetTweak(TweakSound, value)
+}
+
+// HighlightTweak is the set_tweak action for the highlight tweak without a
+// value, which the spec defines as true.
+func HighlightTweak() Action {
+	return SetTweak(TweakHighlight, nil)
 }
 
 // MarshalJSON writes parameterless actions as strings and set_tweak as an

@@ -40,7 +40,7 @@ func TestActionsParseAndSummarise(t *testing.T) {
 }
 
 func TestActionsMarshalAsTheSpecWritesThem(t *testing.T) {
-	as := Actions{Notify(), SetTweak(TweakSound, "default"), SetTweak(TweakHighlight, nil), SetTweak(TweakHighlight, false)}
+	as := Actions{Notify(), SoundTweak("default"), HighlightTweak(), SetTweak(TweakHighlight, json.RawMessage("false"))}
 	got, err := json.Marshal(as)
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func memberRulesets(b *testing.B, n int, defaults func(string) Ruleset) ([]Rules
 		var err error
 		if i%3 == 0 {
 			for _, pattern := range []string{"deploy", "outage", "incident*"} {
-				rs, err = Insert(rs, KindContent, Rule{RuleID: pattern, Pattern: pattern, Actions: Actions{Notify(), SetTweak(TweakHighlight, nil)}}, "", "")
+				rs, err = Insert(rs, KindContent, Rule{RuleID: pattern, Pattern: pattern, Actions: Actions{Notify(), HighlightTweak()}}, "", "")
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -81,13 +81,13 @@ func DefaultRulesetWithLegacyMentions(userID string) Ruleset {
 func defaultUnderride() []Rule {
 	return []Rule{
 		defaultRule(RuleCall,
-			Actions{Notify(), SetTweak(TweakSound, "ring")},
+			Actions{Notify(), SoundTweak("ring")},
 			eventMatch("type", "m.call.invite")),
 		defaultRule(RuleEncryptedRoomOneToOne,
-			Actions{Notify(), SetTweak(TweakSound, "default")},
+			Actions{Notify(), SoundTweak("default")},
 			memberCount("2"), eventMatch("type", "m.room.encrypted")),
 		defaultRule(RuleRoomOneToOne,
-			Actions{Notify(), SetTweak(TweakSound, "default")},
+			Actions{Notify(), SoundTweak("default")},
 			memberCount("2"), eventMatch("type", "m.room.message")),
 		defaultRule(RuleMessage,
 			Actions{Notify()},
@@ -111,7 +111,7 @@ func suppressNoticesRule() Rule {
 
 func inviteForMeRule(userID string) Rule {
 	return defaultRule(RuleInviteForMe,
-		Actions{Notify(), SetTweak(TweakSound, "default")},
+		Actions{Notify(), SoundTweak("default")},
 		eventMatch("type", "m.room.member"),
 		eventMatch("content.membership", "invite"),
 		eventMatch("state_key", userID))
@@ -124,20 +124,20 @@ func memberEventRule() Rule {
 
 func isUserMentionRule(userID string) Rule {
 	return defaultRule(RuleIsUserMention,
-		Actions{Notify(), SetTweak(TweakSound, "default"), SetTweak(TweakHighlight, nil)},
+		Actions{Notify(), SoundTweak("default"), HighlightTweak()},
 		Condition{Kind: ConditionEventPropertyContains, Key: `content.m\.mentions.user_ids`, Value: StringValue(userID)})
 }
 
 func isRoomMentionRule() Rule {
 	return defaultRule(RuleIsRoomMention,
-		Actions{Notify(), SetTweak(TweakHighlight, nil)},
+		Actions{Notify(), HighlightTweak()},
 		Condition{Kind: ConditionEventPropertyIs, Key: `content.m\.mentions.room`, Value: BoolValue(true)},
 		Condition{Kind: ConditionSenderNotificationPermission, Key: "room"})
 }
 
 func tombstoneRule() Rule {
 	return defaultRule(RuleTombstone,
-		Actions{Notify(), SetTweak(TweakHighlight, nil)},
+		Actions{Notify(), HighlightTweak()},
 		eventMatch("type", "m.room.tombstone"),
 		eventMatch("state_key", ""))
 }
@@ -160,20 +160,20 @@ func suppressEditsRule() Rule {
 
 func containsDisplayNameRule() Rule {
 	return defaultRule(RuleContainsDisplayName,
-		Actions{Notify(), SetTweak(TweakSound, "default"), SetTweak(TweakHighlight, nil)},
+		Actions{Notify(), SoundTweak("default"), HighlightTweak()},
 		Condition{Kind: ConditionContainsDisplayName})
 }
 
 func roomNotifRule() Rule {
 	return defaultRule(RuleRoomNotif,
-		Actions{Notify(), SetTweak(TweakHighlight, nil)},
+		Actions{Notify(), HighlightTweak()},
 		eventMatch("content.body", "@room"),
 		Condition{Kind: ConditionSenderNotificationPermission, Key: "room"})
 }
 
 func containsUserNameRule(userID string) Rule {
 	r := defaultRule(RuleContainsUserName,
-		Actions{Notify(), SetTweak(TweakSound, "default"), SetTweak(TweakHighlight, nil)})
+		Actions{Notify(), SoundTweak("default"), HighlightTweak()})
 	r.Conditions = nil
 	r.Pattern = localpart(userID)
 	return r

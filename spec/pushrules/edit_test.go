@@ -166,7 +166,7 @@ func TestSetEnabledAndSetActionsWorkOnAnyRule(t *testing.T) {
 	if master, _ := rs.Find(KindOverride, RuleMaster); !master.Enabled {
 		t.Error("master was not enabled")
 	}
-	rs, err = SetActions(rs, KindUnderride, RuleMessage, Actions{Notify(), SetTweak(TweakSound, "default")})
+	rs, err = SetActions(rs, KindUnderride, RuleMessage, Actions{Notify(), SoundTweak("default")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,9 +89,9 @@ func (e *Evaluator) stringAt(path string) string {
 }
 
 // Evaluate returns the first enabled rule of rs that matches the event, in
-// the spec's order of kinds and then of rules, with its actions. It returns
-// nil when nothing matches, and always for the user's own events, which
-// must never notify them.
+// the spec's order of kinds and then of rules, with its actions; the rule
+// points into rs. It returns nil when nothing matches, and always for the
+// user's own events, which must never notify them.
 //
 // https://spec.matrix.org/latest/client-server-api/#push-rules
 func (e *Evaluator) Evaluate(rs Ruleset, ctx Context) (*Rule, Actions) {

@@ -86,7 +86,7 @@ func TestGlobsMatchWordsOfTheBody(t *testing.T) {
 
 func TestContentRulesMatchTheirPatternInTheBody(t *testing.T) {
 	rs := Ruleset{Content: []Rule{
-		{RuleID: "cake", Enabled: true, Pattern: "cake*lie", Actions: Actions{Notify(), SetTweak(TweakSound, "cakealarm.wav")}},
+		{RuleID: "cake", Enabled: true, Pattern: "cake*lie", Actions: Actions{Notify(), SoundTweak("cakealarm.wav")}},
 		{RuleID: "tea", Enabled: true, Pattern: "tea", Actions: Actions{Notify()}},
 		{RuleID: "off", Enabled: false, Pattern: "*", Actions: Actions{Notify()}},
 	}}
