@@ -17,7 +17,7 @@ FUZZ_TARGETS := \
 	./spec/id:FuzzParseServerName \
 	./spec/b64:FuzzDecode
 
-.PHONY: run build test test-unit fuzz-short fuzz bench vet fmt-check clean
+.PHONY: run build test test-unit difftest difftest-long fuzz-short fuzz bench vet fmt-check clean
 
 # A source checkout is a development setup even inside a container, so
 # `make run` accepts a data directory that is not a volume (with a warning);
@@ -28,10 +28,20 @@ run: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ocomms
 
-test: vet fmt-check test-unit fuzz-short
+test: vet fmt-check test-unit difftest fuzz-short
 
 test-unit:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# The differential tests against the gomatrixserverlib and mautrix oracles.
+# mautrix's federation code needs encoding/json/v2, so this package runs a
+# second time with that experiment on; the default run has a fixed seed and
+# a bounded count, difftest-long a random seed and 20 times as many cases.
+difftest:
+	GOEXPERIMENT=jsonv2 $(GO) test -count=1 -timeout 10m ./spec/difftest/
+
+difftest-long:
+	GOEXPERIMENT=jsonv2 OCOMMS_DIFF_SEED=0 OCOMMS_DIFF_COUNT=20 $(GO) test -count=1 -v -timeout 60m ./spec/difftest/
 
 # Each fuzz target for a short fixed time: catches panics on inputs the
 # corpus does not hold, without making the suite slow.
