@@ -30,19 +30,23 @@ type Accounts struct {
 	loginByIP    *ratelimit.Limiter
 	loginByUser  *ratelimit.Limiter
 	registerByIP *ratelimit.Limiter
+	// tokenValidityByIP has the registration rates but its own buckets,
+	// so checking a token does not use up the registration it is for.
+	tokenValidityByIP *ratelimit.Limiter
 }
 
 // New builds the component.
 func New(db *storage.DB, cfg config.Config, log *slog.Logger) *Accounts {
 	return &Accounts{
-		db:           db,
-		cfg:          cfg,
-		log:          log.With(slog.String("component", "accounts")),
-		hasher:       newHasher(runtime.NumCPU()),
-		lastSeen:     newLastSeen(),
-		loginByIP:    ratelimit.New(cfg.RateLimits.Login),
-		loginByUser:  ratelimit.New(cfg.RateLimits.Login),
-		registerByIP: ratelimit.New(cfg.RateLimits.Register),
+		db:                db,
+		cfg:               cfg,
+		log:               log.With(slog.String("component", "accounts")),
+		hasher:            newHasher(runtime.NumCPU()),
+		lastSeen:          newLastSeen(),
+		loginByIP:         ratelimit.New(cfg.RateLimits.Login),
+		loginByUser:       ratelimit.New(cfg.RateLimits.Login),
+		registerByIP:      ratelimit.New(cfg.RateLimits.Register),
+		tokenValidityByIP: ratelimit.New(cfg.RateLimits.Register),
 	}
 }
 
@@ -61,7 +65,10 @@ func (a *Accounts) Register(routes httpapi.Routes) {
 	a.registerAdminRegister(r)
 	a.registerLogin(r)
 	a.registerRefresh(r)
+	a.registerRegister(r)
 	a.registerAccount(r)
+	a.registerDevices(r)
+	a.registerRegistrationTokens(r)
 }
 
 // Authenticate resolves an access token to its device: M_UNKNOWN_TOKEN for

@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -207,15 +206,4 @@ func (a *Accounts) postLogoutAll(r *http.Request, device *httpapi.Device) (any, 
 		return nil, err
 	}
 	return struct{}{}, nil
-}
-
-// rawString reads an optional string member given as raw JSON, so that a
-// value of the wrong type is M_BAD_JSON rather than silently ignored.
-func rawString(raw json.RawMessage, name string) (string, bool, error) {
-	var s string
-	ok, err := field(raw, name, &s)
-	if err != nil {
-		return "", false, errcode.BadJSON(name + " must be a string")
-	}
-	return s, ok, nil
 }
