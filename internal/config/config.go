@@ -5,6 +5,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/ocomms/ocomms/spec/roomversion"
 )
 
 // Config is the whole configuration file. Field yaml tags are the file's key
@@ -30,9 +32,17 @@ type Config struct {
 	Logging    Logging    `yaml:"logging"`
 	Limits     Limits     `yaml:"limits"`
 
+	Rooms        Rooms        `yaml:"rooms"`
 	Registration Registration `yaml:"registration"`
 	Auth         Auth         `yaml:"auth"`
 	RateLimits   RateLimits   `yaml:"rate_limits"`
+}
+
+// Rooms holds room defaults.
+type Rooms struct {
+	// DefaultVersion is the room version of new rooms when the client does
+	// not ask for one.
+	DefaultVersion string `yaml:"default_version"`
 }
 
 // Registration decides who may create accounts.
@@ -150,6 +160,7 @@ func Defaults() Config {
 		},
 		Bus:     Bus{Prefix: "ocomms", StorageDir: "jetstream", Replicas: 1},
 		Logging: Logging{Level: "info", Format: "text"},
+		Rooms:   Rooms{DefaultVersion: string(roomversion.Default)},
 		Auth:    Auth{RefreshableTokenLifetime: 5 * time.Minute},
 		RateLimits: RateLimits{
 			Login:    RateLimit{PerSecond: 0.2, Burst: 5},

@@ -43,6 +43,7 @@ func TestParseRejectsBadFilesNamingTheKey(t *testing.T) {
 		{"bad server name", "server_name: 'not a name!'\n", "server_name:"},
 		{"not YAML at all", "server_name: [unterminated\n", "invalid configuration"},
 		{"half a TLS pair", "federation:\n  enabled: true\n  tls_cert_file: /c.pem\n", "tls_cert_file and tls_key_file must be set together"},
+		{"unknown room version", "rooms:\n  default_version: \"99\"\n", "rooms.default_version: unsupported room version"},
 		{"nats url without scheme", "bus:\n  nats_urls: [127.0.0.1:4222]\n", "bus.nats_urls[0]: must start with nats://"},
 	}
 	for _, tt := range tests {

@@ -99,6 +99,11 @@ logging:
   # "text" for people, "json" for log collectors.
   format: {{printf "%q" .Logging.Format}}
 
+rooms:
+  # Room version of new rooms when the client does not ask for one (1-12;
+  # see https://spec.matrix.org/latest/rooms/).
+  default_version: {{printf "%q" .Rooms.DefaultVersion}}
+
 registration:
   # Let anyone create an account on /register. Off by default: create
   # accounts with "ocomms create-user" or turn on require_token.

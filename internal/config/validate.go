@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ocomms/ocomms/spec/roomversion"
 )
 
 var busPrefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
@@ -102,6 +104,11 @@ func (c Config) Validate() error {
 		bad("limits.shutdown_timeout", "must be positive")
 	}
 
+	if r, err := roomversion.Lookup(roomversion.ID(c.Rooms.DefaultVersion)); err != nil {
+		bad("rooms.default_version", "%v", err)
+	} else if r.Stability != roomversion.Stable {
+		bad("rooms.default_version", "room version %s is not stable", r.ID)
+	}
 	if c.Registration.RequireToken && !c.Registration.Enabled {
 		bad("registration.require_token", "has no effect unless registration.enabled is true")
 	}
