@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,27 +55,30 @@ func (r *Roomserver) CurrentState(ctx context.Context, roomID string, keys ...au
 	return r.queryEvents(ctx, r.db, query, args...)
 }
 
+// eventsPerQuery bounds the IDs of one query, below the parameter limits
+// of both databases.
+const eventsPerQuery = 500
+
 // Events returns the stored events in the order asked, redacted where a
 // redaction applied; unknown IDs are left out.
 func (r *Roomserver) Events(ctx context.Context, eventIDs ...string) ([]*event.Event, error) {
-	if len(eventIDs) == 0 {
-		return nil, nil
+	byID := make(map[string]*event.Event, len(eventIDs))
+	for chunk := range slices.Chunk(eventIDs, eventsPerQuery) {
+		placeholders := make([]string, len(chunk))
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			placeholders[i] = "$" + strconv.Itoa(i+1)
+			args[i] = id
+		}
+		evs, err := r.queryEvents(ctx, r.db, selectEvents+` WHERE e.event_id IN (`+strings.Join(placeholders, ", ")+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range evs {
+			byID[ev.EventID()] = ev
+		}
 	}
-	placeholders := make([]string, len(eventIDs))
-	args := make([]any, len(eventIDs))
-	for i, id := range eventIDs {
-		placeholders[i] = "$" + strconv.Itoa(i+1)
-		args[i] = id
-	}
-	evs, err := r.queryEvents(ctx, r.db, selectEvents+` WHERE e.event_id IN (`+strings.Join(placeholders, ", ")+`)`, args...)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[string]*event.Event, len(evs))
-	for _, ev := range evs {
-		byID[ev.EventID()] = ev
-	}
-	ordered := make([]*event.Event, 0, len(evs))
+	ordered := make([]*event.Event, 0, len(byID))
 	for _, id := range eventIDs {
 		if ev, ok := byID[id]; ok {
 			ordered = append(ordered, ev)
@@ -131,8 +135,9 @@ func (r *Roomserver) RoomsOfUser(ctx context.Context, userID, membership string)
 
 // selectEvents starts the queries of queryEvents: events (e) with the
 // versions of their rooms (r).
-const selectEvents = `SELECT e.event_id, e.pdu, e.redacted_by, r.room_version
-	FROM roomserver_events e JOIN roomserver_rooms r ON r.room_nid = e.room_nid`
+const selectEvents = `SELECT e.event_id, e.pdu, e.redacted_by, rd.pdu, r.room_version
+	FROM roomserver_events e JOIN roomserver_rooms r ON r.room_nid = e.room_nid
+	LEFT JOIN roomserver_events rd ON rd.event_id = e.redacted_by`
 
 // queryEvents runs a query starting with selectEvents and parses the
 // events, redacted where a redaction applied.
@@ -145,10 +150,10 @@ func (r *Roomserver) queryEvents(ctx context.Context, q storage.Querier, query s
 	var evs []*event.Event
 	for rows.Next() {
 		var (
-			id, js, version string
-			redactedBy      sql.NullString
+			id, js, version       string
+			redactedBy, redaction sql.NullString
 		)
-		if err := rows.Scan(&id, &js, &redactedBy, &version); err != nil {
+		if err := rows.Scan(&id, &js, &redactedBy, &redaction, &version); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}
 		rules, err := roomversion.Lookup(roomversion.ID(version))
@@ -157,6 +162,9 @@ func (r *Roomserver) queryEvents(ctx context.Context, q storage.Querier, query s
 		}
 		ev, err := parseStored(rules, id, []byte(js), redactedBy.Valid)
 		if err != nil {
+			return nil, err
+		}
+		if ev, err = withRedactedBecause(ev, redactedBy.String, redaction.String); err != nil {
 			return nil, err
 		}
 		evs = append(evs, ev)

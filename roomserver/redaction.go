@@ -3,6 +3,7 @@ package roomserver
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -86,4 +87,30 @@ func (s *submission) applyRedaction(ctx context.Context, room *roomTx, redaction
 	}
 	room.forget(target)
 	return n == 1, nil
+}
+
+// withRedactedBecause puts the redaction into unsigned.redacted_because of
+// a redacted event, as clients expect: they show a redacted event as
+// deleted because of it. The redaction is the stored PDU with its event_id,
+// which room versions 3 and later leave out of the PDU.
+//
+// https://spec.matrix.org/latest/client-server-api/#redactions
+func withRedactedBecause(ev *event.Event, redactionID, redactionPDU string) (*event.Event, error) {
+	if !ev.Redacted() || redactionPDU == "" {
+		return ev, nil
+	}
+	var because map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(redactionPDU), &because); err != nil {
+		return nil, fmt.Errorf("redaction %s of %s: %w", redactionID, ev.EventID(), err)
+	}
+	because["event_id"], _ = json.Marshal(redactionID)
+	unsigned, err := json.Marshal(map[string]any{"redacted_because": because})
+	if err != nil {
+		return nil, fmt.Errorf("redaction %s of %s: %w", redactionID, ev.EventID(), err)
+	}
+	withUnsigned, err := ev.WithUnsigned(unsigned)
+	if err != nil {
+		return nil, fmt.Errorf("redacted_because of %s: %w", ev.EventID(), err)
+	}
+	return withUnsigned, nil
 }

@@ -51,10 +51,11 @@ func (r *Roomserver) snapshotEvents(ctx context.Context, rules roomversion.Rules
 			SELECT s.snapshot_nid, s.parent_nid, c.distance + 1
 			FROM roomserver_state_snapshots s JOIN chain c ON s.snapshot_nid = c.parent_nid
 		)
-		SELECT se.type, se.state_key, e.event_id, e.pdu, e.redacted_by
+		SELECT se.type, se.state_key, e.event_id, e.pdu, e.redacted_by, rd.pdu
 		FROM chain c
 		JOIN roomserver_state_entries se ON se.snapshot_nid = c.snapshot_nid
-		JOIN roomserver_events e ON e.event_nid = se.event_nid`
+		JOIN roomserver_events e ON e.event_nid = se.event_nid
+		LEFT JOIN roomserver_events rd ON rd.event_id = e.redacted_by`
 	args := []any{snapshot}
 	if len(keys) > 0 {
 		cond, keyArgs := keyCondition("se", 2, keys)
@@ -79,8 +80,9 @@ func (r *Roomserver) snapshotEvents(ctx context.Context, rules roomversion.Rules
 			key        auth.StateKey
 			id, js     string
 			redactedBy sql.NullString
+			redaction  sql.NullString
 		)
-		if err := rows.Scan(&key.Type, &key.StateKey, &id, &js, &redactedBy); err != nil {
+		if err := rows.Scan(&key.Type, &key.StateKey, &id, &js, &redactedBy, &redaction); err != nil {
 			return nil, fmt.Errorf("read snapshot %d: %w", snapshot, err)
 		}
 		if seen[key] {
@@ -89,6 +91,9 @@ func (r *Roomserver) snapshotEvents(ctx context.Context, rules roomversion.Rules
 		seen[key] = true
 		ev, err := parseStored(rules, id, []byte(js), redactedBy.Valid)
 		if err != nil {
+			return nil, err
+		}
+		if ev, err = withRedactedBecause(ev, redactedBy.String, redaction.String); err != nil {
 			return nil, err
 		}
 		entries = append(entries, entry{key, ev})

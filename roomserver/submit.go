@@ -103,16 +103,21 @@ func (r *Roomserver) prepare(req api.SubmitRequest, followsAnother bool) (api.Su
 	if req.RoomID != "" {
 		return req, fmt.Errorf("%w: the roomserver assigns the ID of a new room", api.ErrInvalidEvent)
 	}
-	return prepareCreate(req, content)
+	defaultVersion := roomversion.ID(r.cfg.Rooms.DefaultVersion)
+	if defaultVersion == "" {
+		defaultVersion = roomversion.Default
+	}
+	return prepareCreate(req, content, defaultVersion)
 }
 
-// prepareCreate settles the room version and writes it into the create
+// prepareCreate settles the room version (the request's, else the
+// content's, else the configured default) and writes it into the create
 // event's content, where servers read it (a create event without
 // room_version means version 1), with content.creator for the versions
 // whose auth rules require it.
 //
 // https://spec.matrix.org/latest/client-server-api/#mroomcreate
-func prepareCreate(req api.SubmitRequest, content map[string]json.RawMessage) (api.SubmitRequest, error) {
+func prepareCreate(req api.SubmitRequest, content map[string]json.RawMessage, defaultVersion roomversion.ID) (api.SubmitRequest, error) {
 	version := req.RoomVersion
 	if version == "" {
 		if raw, ok := content["room_version"]; ok {
@@ -122,7 +127,7 @@ func prepareCreate(req api.SubmitRequest, content map[string]json.RawMessage) (a
 		}
 	}
 	if version == "" {
-		version = roomversion.Default
+		version = defaultVersion
 	}
 	rules, err := roomversion.Lookup(version)
 	if err != nil {
