@@ -5,6 +5,8 @@ package syncapi
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/ocomms/ocomms/bus"
@@ -16,33 +18,96 @@ import (
 
 // SyncAPI is the sync component.
 type SyncAPI struct {
-	db    *storage.DB
-	bus   *bus.Bus
-	cfg   config.Config
-	rooms api.API
-	authn httpapi.Authenticator
-	log   *slog.Logger
+	db       *storage.DB
+	bus      *bus.Bus
+	cfg      config.Config
+	rooms    api.API
+	authn    httpapi.Authenticator
+	log      *slog.Logger
+	notifier *notifier
+
+	stop     context.CancelFunc
+	consumer bus.Subscription
+	wakeUps  bus.Subscription
 }
 
 // New builds the component.
 func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn httpapi.Authenticator, log *slog.Logger) *SyncAPI {
-	return &SyncAPI{db: db, bus: b, cfg: cfg, rooms: rooms, authn: authn, log: log.With(slog.String("component", "syncapi"))}
+	return &SyncAPI{
+		db: db, bus: b, cfg: cfg, rooms: rooms, authn: authn,
+		log:      log.With(slog.String("component", "syncapi")),
+		notifier: newNotifier(),
+	}
 }
 
 // Name identifies the component in logs and migrations.
 func (s *SyncAPI) Name() string { return "syncapi" }
 
 // Migrations returns the component's schema history.
-func (s *SyncAPI) Migrations() []storage.Migration { return nil }
+func (s *SyncAPI) Migrations() []storage.Migration { return migrations }
 
 // Streams returns the bus streams the component publishes to.
-func (s *SyncAPI) Streams() []bus.StreamSpec { return nil }
+func (s *SyncAPI) Streams() []bus.StreamSpec { return wakeUpStreams() }
 
 // Register mounts the component's client endpoints.
-func (s *SyncAPI) Register(routes httpapi.Routes) {}
+func (s *SyncAPI) Register(routes httpapi.Routes) {
+	s.registerSync(routes)
+	s.registerFilters(routes)
+	s.registerMessages(routes)
+	s.registerContext(routes)
+	s.registerMembers(routes)
+}
 
-// Start runs the background work.
-func (s *SyncAPI) Start(ctx context.Context) error { return nil }
+// Start subscribes to wake-ups first, so no commit after the consumer
+// starts goes unnoticed, then joins the shared output consumer. Parked
+// /sync requests are released as soon as ctx ends (shutdown begins), so
+// they do not hold up the graceful shutdown of the listeners.
+func (s *SyncAPI) Start(ctx context.Context) error {
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = cancel
+	context.AfterFunc(ctx, s.notifier.close)
+	var err error
+	s.wakeUps, err = s.bus.Subscribe(runCtx, wakeUpSubject, func(m bus.Message) {
+		var wu wakeUp
+		if err := m.Decode(&wu); err != nil {
+			s.log.Warn("ignoring an undecodable sync wake-up", slog.Any("error", err))
+			return
+		}
+		s.notifier.notify(wu)
+	})
+	if err != nil {
+		cancel()
+		return fmt.Errorf("syncapi: %w", err)
+	}
+	s.consumer, err = s.bus.Consume(runCtx, api.OutputStream, consumerName, s.handleOutput,
+		bus.WithFilterSubjects(api.OutputSubject), bus.WithOrderedDelivery())
+	if err != nil {
+		s.wakeUps.Stop()
+		cancel()
+		return fmt.Errorf("syncapi: %w", err)
+	}
+	return nil
+}
 
-// Stop ends the background work.
-func (s *SyncAPI) Stop(ctx context.Context) error { return nil }
+// Stop ends the consumer (an event being stored is handed back to the
+// stream) and the wake-up subscription.
+func (s *SyncAPI) Stop(ctx context.Context) error {
+	s.notifier.close()
+	if s.stop == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.consumer.Stop()
+		s.wakeUps.Stop()
+	}()
+	select {
+	case <-done:
+		s.stop()
+		return nil
+	case <-ctx.Done():
+		s.stop()
+		return errors.New("syncapi: consumer did not stop in time")
+	}
+}

@@ -1,0 +1,76 @@
+package syncapi
+
+import "github.com/ocomms/ocomms/storage"
+
+// streamRoomEvents names the room event stream in syncapi_stream_positions.
+// Later streams (receipts, typing, to-device, account data...) get rows of
+// their own and a field each in the sync token.
+const streamRoomEvents = "room_events"
+
+// migrations is the syncapi schema history.
+//
+// syncapi_events holds every room event the roomserver published, with the
+// stream position the consumer gave it. syncapi_room_state records, for each
+// state event, the stream positions at which it entered and left the room's
+// current state, so the state at any position is a range query and the
+// current state is the rows still open (removed_pos IS NULL). A user's
+// membership history is the m.room.member rows with their user ID as state
+// key.
+var migrations = []storage.Migration{{
+	Version: 1,
+	Name:    "room events, state history, redactions and filters",
+	Up: `
+CREATE TABLE syncapi_stream_positions (
+	stream   TEXT PRIMARY KEY,
+	position BIGINT NOT NULL
+);
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('room_events', 0);
+
+CREATE TABLE syncapi_events (
+	stream_pos       BIGINT PRIMARY KEY,
+	event_id         TEXT NOT NULL UNIQUE,
+	room_id          TEXT NOT NULL,
+	room_version     TEXT NOT NULL,
+	type             TEXT NOT NULL,
+	sender           TEXT NOT NULL,
+	state_key        TEXT,
+	depth            BIGINT NOT NULL,
+	contains_url     BOOLEAN NOT NULL,
+	event_json       TEXT NOT NULL,
+	replaces_state   TEXT,
+	redacted_because TEXT,
+	txn_user_id      TEXT,
+	txn_device_id    TEXT,
+	txn_id           TEXT
+);
+CREATE INDEX syncapi_events_room_stream ON syncapi_events (room_id, stream_pos);
+CREATE INDEX syncapi_events_room_topological ON syncapi_events (room_id, depth, stream_pos);
+
+CREATE TABLE syncapi_room_state (
+	room_id     TEXT NOT NULL,
+	event_id    TEXT NOT NULL,
+	type        TEXT NOT NULL,
+	state_key   TEXT NOT NULL,
+	membership  TEXT,
+	added_pos   BIGINT NOT NULL,
+	removed_pos BIGINT,
+	PRIMARY KEY (event_id, added_pos)
+);
+CREATE INDEX syncapi_room_state_room ON syncapi_room_state (room_id, added_pos);
+CREATE INDEX syncapi_room_state_current ON syncapi_room_state (room_id, type, state_key) WHERE removed_pos IS NULL;
+CREATE INDEX syncapi_room_state_user ON syncapi_room_state (state_key, type, added_pos);
+
+CREATE TABLE syncapi_redactions (
+	redacts_event_id   TEXT PRIMARY KEY,
+	redaction_event_id TEXT NOT NULL
+);
+
+CREATE TABLE syncapi_filters (
+	filter_id   BIGSERIAL PRIMARY KEY,
+	user_id     TEXT NOT NULL,
+	filter_hash TEXT NOT NULL,
+	filter_json TEXT NOT NULL,
+	UNIQUE (user_id, filter_hash)
+);
+`,
+}}

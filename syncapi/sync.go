@@ -1,0 +1,181 @@
+package syncapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ocomms/ocomms/internal/httpapi"
+	"github.com/ocomms/ocomms/spec/errcode"
+)
+
+// maxSyncTimeout bounds how long a /sync is parked. Clients ask for 30 s;
+// one asking for more gets an empty answer earlier and simply syncs again.
+const maxSyncTimeout = 60 * time.Second
+
+// syncResponse is the body of GET /sync. Presence is left out until this
+// server tracks presence; the other ephemeral streams are empty for now.
+// https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3sync
+type syncResponse struct {
+	NextBatch   string     `json:"next_batch"`
+	Rooms       syncRooms  `json:"rooms"`
+	AccountData eventsList `json:"account_data"`
+	ToDevice    eventsList `json:"to_device"`
+}
+
+type eventsList struct {
+	Events []json.RawMessage `json:"events"`
+}
+
+func newEventsList(evs []json.RawMessage) eventsList {
+	if evs == nil {
+		evs = []json.RawMessage{}
+	}
+	return eventsList{Events: evs}
+}
+
+type syncRooms struct {
+	Join   map[string]*joinedRoom  `json:"join"`
+	Invite map[string]*invitedRoom `json:"invite"`
+	Leave  map[string]*leftRoom    `json:"leave"`
+	Knock  map[string]*knockedRoom `json:"knock"`
+}
+
+func (r *syncRooms) empty() bool {
+	return len(r.Join)+len(r.Invite)+len(r.Leave)+len(r.Knock) == 0
+}
+
+type timeline struct {
+	Events    []json.RawMessage `json:"events"`
+	Limited   bool              `json:"limited"`
+	PrevBatch string            `json:"prev_batch,omitempty"`
+}
+
+type joinedRoom struct {
+	Timeline    timeline     `json:"timeline"`
+	State       eventsList   `json:"state"`
+	AccountData eventsList   `json:"account_data"`
+	Ephemeral   eventsList   `json:"ephemeral"`
+	Summary     *roomSummary `json:"summary,omitempty"`
+}
+
+type leftRoom struct {
+	Timeline    timeline   `json:"timeline"`
+	State       eventsList `json:"state"`
+	AccountData eventsList `json:"account_data"`
+}
+
+type invitedRoom struct {
+	InviteState eventsList `json:"invite_state"`
+}
+
+type knockedRoom struct {
+	KnockState eventsList `json:"knock_state"`
+}
+
+// syncRequest is a parsed GET /sync.
+type syncRequest struct {
+	device    *httpapi.Device
+	since     *syncToken
+	fullState bool
+	filter    *Filter
+	timeout   time.Duration
+}
+
+func (s *SyncAPI) registerSync(routes httpapi.Routes) {
+	httpapi.HandleClient(routes.Client, http.MethodGet, "/sync", httpapi.Authenticated(s.authn, s.handleSync), httpapi.ClientR0V3)
+}
+
+// handleSync serves GET /sync: at once for an initial sync, a full_state
+// sync or timeout 0, otherwise parked until something concerns the user or
+// the timeout ends.
+func (s *SyncAPI) handleSync(r *http.Request, device *httpapi.Device) (any, error) {
+	req, err := s.parseSyncRequest(r, device)
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	if req.since == nil || req.fullState || req.timeout == 0 {
+		resp, _, err := s.computeSync(ctx, req)
+		return resp, err
+	}
+
+	deadline := time.NewTimer(req.timeout)
+	defer deadline.Stop()
+	w := s.notifier.register(device.UserID)
+	defer s.notifier.unregister(w)
+	for {
+		resp, watch, err := s.computeSync(ctx, req)
+		if err != nil || !resp.Rooms.empty() {
+			return resp, err
+		}
+		s.notifier.watch(w, watch.rooms, watch.future)
+		select {
+		case <-w.ch:
+		case <-deadline.C:
+			return resp, nil
+		case <-s.notifier.done:
+			return resp, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (s *SyncAPI) parseSyncRequest(r *http.Request, device *httpapi.Device) (syncRequest, error) {
+	q := r.URL.Query()
+	req := syncRequest{device: device, filter: &Filter{}}
+	if v := q.Get("since"); v != "" {
+		tok, err := parseSyncToken(v)
+		if err != nil {
+			return req, err
+		}
+		req.since = &tok
+	}
+	if v := q.Get("timeout"); v != "" {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ms < 0 {
+			return req, errcode.InvalidParam("timeout must be a non-negative integer of milliseconds")
+		}
+		req.timeout = min(time.Duration(ms)*time.Millisecond, maxSyncTimeout)
+	}
+	switch v := q.Get("full_state"); v {
+	case "", "false":
+	case "true":
+		req.fullState = true
+	default:
+		return req, errcode.InvalidParam("full_state must be true or false")
+	}
+	switch q.Get("set_presence") {
+	case "", "online", "offline", "unavailable":
+	default:
+		return req, errcode.InvalidParam("set_presence must be online, offline or unavailable")
+	}
+	if v := q.Get("filter"); v != "" {
+		f, err := s.syncFilter(r.Context(), device.UserID, v)
+		if err != nil {
+			return req, err
+		}
+		req.filter = f
+	}
+	return req, nil
+}
+
+// syncFilter reads the filter parameter: an inline JSON filter or the ID
+// of one the user uploaded.
+func (s *SyncAPI) syncFilter(ctx context.Context, userID, v string) (*Filter, error) {
+	if strings.HasPrefix(v, "{") {
+		return parseFilter([]byte(v))
+	}
+	f, err := s.loadFilter(ctx, userID, v)
+	if err != nil {
+		return nil, err
+	}
+	if f == nil {
+		return nil, errcode.InvalidParam("no such filter")
+	}
+	return f, nil
+}

@@ -1,0 +1,380 @@
+package syncapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// syncWatch tells the notifier what a parked /sync waits for.
+type syncWatch struct {
+	rooms  []string
+	future bool
+}
+
+// timelineScanLimit bounds how many events one room's timeline reads while
+// a filter or history visibility hides most of them; the timeline is then
+// limited and prev_batch lets the client page further.
+const timelineScanLimit = 1000
+
+// computeSync builds the response for the stream range (since, now].
+func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncResponse, syncWatch, error) {
+	resp := &syncResponse{
+		Rooms: syncRooms{
+			Join: map[string]*joinedRoom{}, Invite: map[string]*invitedRoom{},
+			Leave: map[string]*leftRoom{}, Knock: map[string]*knockedRoom{},
+		},
+		AccountData: newEventsList(nil), ToDevice: newEventsList(nil),
+	}
+	var watch syncWatch
+	now, err := s.currentPosition(ctx)
+	if err != nil {
+		return nil, watch, err
+	}
+	var since int64
+	if req.since != nil {
+		since = req.since.Rooms
+		if since > now {
+			// A token from beyond this server's position (a restored
+			// database, or a replica behind): never move the client back,
+			// wait until the stream passes it.
+			resp.NextBatch = req.since.String()
+			watch.future = true
+			if !req.fullState {
+				return resp, watch, nil
+			}
+			since = now
+		}
+	}
+	resp.NextBatch = syncToken{Rooms: max(now, since)}.String()
+	if req.since != nil && since == now && !req.fullState {
+		rooms, err := s.joinedRoomsAt(ctx, req.device.UserID, now)
+		watch.rooms = rooms
+		return resp, watch, err
+	}
+
+	history, err := s.membershipHistory(ctx, req.device.UserID, "", now)
+	if err != nil {
+		return nil, watch, err
+	}
+	byRoom := map[string][]stateRow{}
+	var order []string
+	for _, h := range history {
+		if _, ok := byRoom[h.roomID]; !ok {
+			order = append(order, h.roomID)
+		}
+		byRoom[h.roomID] = append(byRoom[h.roomID], h)
+	}
+	// On an incremental sync only rooms with events in the range can have
+	// anything new; finding them is one range scan of the stream.
+	var active map[string]bool
+	if req.since != nil && !req.fullState {
+		if active, err = s.roomsWithEvents(ctx, since, now); err != nil {
+			return nil, watch, err
+		}
+	}
+	fm := newFormatter(req.device.UserID, req.device.DeviceID, req.filter)
+	for _, roomID := range order {
+		rows := byRoom[roomID]
+		cur := activeRow(rows, now)
+		if cur == nil {
+			continue
+		}
+		if cur.membership == "join" {
+			watch.rooms = append(watch.rooms, roomID)
+		}
+		if !req.filter.Room.allowsRoom(roomID) || (active != nil && !active[roomID]) {
+			continue
+		}
+		rs := roomSync{req: req, fm: fm, roomID: roomID, member: rows, since: since, now: now}
+		if err := s.syncRoom(ctx, &rs, cur, resp); err != nil {
+			return nil, watch, fmt.Errorf("sync of room %s: %w", roomID, err)
+		}
+	}
+	return resp, watch, nil
+}
+
+func activeRow(rows []stateRow, p int64) *stateRow {
+	for i := range rows {
+		if rows[i].activeAt(p) {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
+// roomSync is one room's part of a sync.
+type roomSync struct {
+	req        syncRequest
+	fm         *formatter
+	roomID     string
+	member     []stateRow // the user's membership history in the room
+	since, now int64
+}
+
+// syncRoom adds the room to the section its membership puts it in, when
+// there is something to tell.
+func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, resp *syncResponse) error {
+	initial := rs.req.since == nil
+	changed := cur.added > rs.since
+	var atSince *stateRow
+	if !initial {
+		atSince = activeRow(rs.member, rs.since)
+	}
+	switch cur.membership {
+	case "join":
+		// A room joined (or left and rejoined) within the range gets its
+		// full state and latest timeline, like in an initial sync.
+		newly := initial || atSince == nil || atSince.membership != "join" || slices.ContainsFunc(rs.member, func(r stateRow) bool {
+			return r.added > rs.since && r.membership != "join"
+		})
+		from, stateFrom := rs.since, rs.since
+		if newly {
+			from, stateFrom = 0, 0
+		}
+		if rs.req.fullState {
+			stateFrom = 0
+		}
+		entry, err := s.roomEntry(ctx, rs, from, stateFrom, rs.now, true)
+		if err != nil {
+			return err
+		}
+		if newly || rs.req.fullState || len(entry.timeline.Events) > 0 || len(entry.state) > 0 {
+			resp.Rooms.Join[rs.roomID] = &joinedRoom{
+				Timeline: entry.timeline, State: newEventsList(entry.state),
+				AccountData: newEventsList(nil), Ephemeral: newEventsList(nil), Summary: entry.summary,
+			}
+		}
+	case "invite", "knock":
+		if !initial && !changed && !rs.req.fullState {
+			return nil
+		}
+		stripped, err := s.strippedRoomState(ctx, rs, cur)
+		if err != nil {
+			return err
+		}
+		if cur.membership == "invite" {
+			resp.Rooms.Invite[rs.roomID] = &invitedRoom{InviteState: newEventsList(stripped)}
+		} else {
+			resp.Rooms.Knock[rs.roomID] = &knockedRoom{KnockState: newEventsList(stripped)}
+		}
+	case "leave", "ban":
+		// A left room appears once, in the sync after the leave; initial
+		// syncs show the archive only when the filter asks for it.
+		from := rs.since
+		switch {
+		case initial || rs.req.fullState:
+			if !rs.req.filter.Room.IncludeLeave {
+				return nil
+			}
+			from = 0
+		case !changed:
+			return nil
+		case atSince == nil || atSince.membership == "leave" || atSince.membership == "ban":
+			wasIn := slices.ContainsFunc(rs.member, func(r stateRow) bool {
+				return r.added > rs.since && r.added < cur.added && r.membership != "leave" && r.membership != "ban"
+			})
+			if !wasIn {
+				return nil
+			}
+			from = 0
+		}
+		entry, err := s.roomEntry(ctx, rs, from, from, cur.added, false)
+		if err != nil {
+			return err
+		}
+		resp.Rooms.Leave[rs.roomID] = &leftRoom{
+			Timeline: entry.timeline, State: newEventsList(entry.state), AccountData: newEventsList(nil),
+		}
+	}
+	return nil
+}
+
+type roomEntry struct {
+	timeline timeline
+	state    []json.RawMessage
+	summary  *roomSummary
+}
+
+// roomEntry computes the timeline of (from, upTo] and the state the client
+// lacks when it holds the state at stateFrom.
+func (s *SyncAPI) roomEntry(ctx context.Context, rs *roomSync, from, stateFrom, upTo int64, joined bool) (*roomEntry, error) {
+	tf := &rs.req.filter.Room.Timeline
+	limit := tf.timelineLimit()
+	vis := &visibility{userID: rs.req.device.UserID, member: rs.member}
+	var spansLoaded bool
+
+	var picked []*eventRow
+	limited := false
+	cursor, scanned := upTo, 0
+	batchSize := limit + 1
+scan:
+	for {
+		batch, err := s.roomRange(ctx, rs.roomID, from, cursor, batchSize)
+		if err != nil {
+			return nil, err
+		}
+		if len(batch) > 0 && !spansLoaded {
+			if vis.spans, err = s.visibilityHistory(ctx, rs.roomID); err != nil {
+				return nil, err
+			}
+			spansLoaded = true
+		}
+		for _, e := range batch {
+			scanned++
+			if !tf.matches(e) || !vis.canSee(e) {
+				continue
+			}
+			if len(picked) == limit {
+				limited = true
+				break scan
+			}
+			picked = append(picked, e)
+		}
+		if len(batch) < batchSize {
+			break
+		}
+		cursor = batch[len(batch)-1].pos - 1
+		if scanned >= timelineScanLimit {
+			limited = true
+			break
+		}
+		batchSize = min(batchSize*2, 200)
+	}
+	slices.Reverse(picked)
+
+	start := upTo
+	if len(picked) > 0 {
+		start = picked[0].pos - 1
+	} else if limited {
+		start = cursor
+	}
+	entry := &roomEntry{timeline: timeline{
+		Events: rs.fm.events(picked), Limited: limited, PrevBatch: syncToken{Rooms: start}.String(),
+	}}
+	state, err := s.syncState(ctx, rs, picked, stateFrom, start, upTo)
+	if err != nil {
+		return nil, err
+	}
+	entry.state = rs.fm.events(state)
+
+	memberChange := slices.ContainsFunc(picked, func(e *eventRow) bool { return e.evType == "m.room.member" }) ||
+		slices.ContainsFunc(state, func(e *eventRow) bool { return e.evType == "m.room.member" })
+	if joined && (stateFrom == 0 || memberChange) {
+		if entry.summary, err = s.summaryAt(ctx, rs.roomID, rs.req.device.UserID, upTo); err != nil {
+			return nil, err
+		}
+	}
+	return entry, nil
+}
+
+// syncState is the state section: the state at the start of the timeline
+// and at its end that the client lacks, without what the timeline carries,
+// filtered by the state filter and, when lazy-loading members, reduced to
+// the members the timeline needs.
+// https://spec.matrix.org/latest/client-server-api/#lazy-loading-room-members
+func (s *SyncAPI) syncState(ctx context.Context, rs *roomSync, picked []*eventRow, stateFrom, start, upTo int64) ([]*eventRow, error) {
+	rows, err := s.stateChanges(ctx, rs.roomID, stateFrom, start, upTo)
+	if err != nil {
+		return nil, err
+	}
+	inTimeline := map[string]bool{}
+	for _, e := range picked {
+		inTimeline[e.eventID] = true
+	}
+	sf := &rs.req.filter.Room.State
+	var needed map[string]bool
+	if sf.LazyLoadMembers {
+		needed = map[string]bool{rs.req.device.UserID: true}
+		for _, e := range picked {
+			needed[e.sender] = true
+		}
+	}
+	seen := map[string]bool{}
+	var keep []stateRow
+	for _, r := range rows {
+		if inTimeline[r.eventID] || seen[r.eventID] {
+			continue
+		}
+		if needed != nil && r.evType == "m.room.member" && !needed[r.stateKey] {
+			continue
+		}
+		seen[r.eventID] = true
+		keep = append(keep, r)
+	}
+	if needed != nil {
+		// The members of the timeline's senders, which an incremental
+		// sync's state delta does not carry when they did not change.
+		users := make([]string, 0, len(needed))
+		for u := range needed {
+			users = append(users, u)
+		}
+		slices.Sort(users)
+		members, err := s.membersWith(ctx, rs.roomID, start, users)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range members {
+			if !inTimeline[m.eventID] && !seen[m.eventID] && (stateFrom == 0 || m.added > stateFrom || sf.IncludeRedundantMembers || !rs.clientHasState(m)) {
+				seen[m.eventID] = true
+				keep = append(keep, m)
+			}
+		}
+	}
+	evs, err := s.stateEvents(ctx, keep)
+	if err != nil {
+		return nil, err
+	}
+	out := evs[:0]
+	for _, e := range evs {
+		if sf.matches(e) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// clientHasState reports whether a member event is one the client already
+// had before this sync. Without a record of what each device was sent,
+// only the syncing user's own membership is known to be held.
+func (rs *roomSync) clientHasState(m stateRow) bool {
+	return m.stateKey == rs.req.device.UserID && rs.since > 0 && m.added <= rs.since
+}
+
+// joinedRoomsAt lists the rooms the user is joined to at pos.
+func (s *SyncAPI) joinedRoomsAt(ctx context.Context, userID string, pos int64) ([]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT room_id FROM syncapi_room_state WHERE state_key = $1 AND type = 'm.room.member'
+		AND membership = 'join' AND added_pos <= $2 AND (removed_pos IS NULL OR removed_pos > $2)`, userID, pos)
+	if err != nil {
+		return nil, fmt.Errorf("reading joined rooms of %s: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, fmt.Errorf("scanning joined rooms: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// roomsWithEvents is the set of rooms with events in (after, upTo].
+func (s *SyncAPI) roomsWithEvents(ctx context.Context, after, upTo int64) (map[string]bool, error) {
+	rows, err := s.db.Query(ctx, `SELECT DISTINCT room_id FROM syncapi_events WHERE stream_pos > $1 AND stream_pos <= $2`, after, upTo)
+	if err != nil {
+		return nil, fmt.Errorf("reading active rooms: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, fmt.Errorf("scanning active rooms: %w", err)
+		}
+		out[r] = true
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,93 @@
+package syncapi
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ocomms/ocomms/spec/errcode"
+)
+
+// syncToken is the position of a client in every stream /sync serves. On
+// the wire it is "s" followed by one decimal position per stream, joined
+// with "_": today only the room event stream ("s42"). A stream added later
+// appends a field; a token written before it simply lacks that field, which
+// reads as position 0 of the new stream, so old tokens stay valid.
+//
+// https://spec.matrix.org/latest/client-server-api/#syncing
+type syncToken struct {
+	// Rooms is the room event stream position: every event at or below it
+	// has been delivered.
+	Rooms int64
+}
+
+func (t syncToken) String() string {
+	return "s" + strconv.FormatInt(t.Rooms, 10)
+}
+
+// parseSyncToken reads a token from any instance of any version that wrote
+// the streams in the same order. Fields beyond the ones known here come
+// from a newer version during a rolling upgrade and are ignored.
+func parseSyncToken(s string) (syncToken, error) {
+	rest, ok := strings.CutPrefix(s, "s")
+	if !ok || rest == "" {
+		return syncToken{}, errcode.InvalidParam(fmt.Sprintf("malformed sync token %q", s))
+	}
+	fields := strings.Split(rest, "_")
+	positions := make([]int64, len(fields))
+	for i, f := range fields {
+		p, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || p < 0 {
+			return syncToken{}, errcode.InvalidParam(fmt.Sprintf("malformed sync token %q", s))
+		}
+		positions[i] = p
+	}
+	return syncToken{Rooms: positions[0]}, nil
+}
+
+// topoToken is a point in a room's topological order, between two events:
+// the point just after the event at (Depth, Pos). /messages hands them out
+// as start and end; paging backwards from it returns that event first,
+// paging forwards returns the events after it.
+//
+// https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3roomsroomidmessages
+type topoToken struct {
+	Depth, Pos int64
+}
+
+func (t topoToken) String() string {
+	return "t" + strconv.FormatInt(t.Depth, 10) + "_" + strconv.FormatInt(t.Pos, 10)
+}
+
+// roomPoint is where a pagination starts or stops: a topological point, or
+// a sync token's stream position (for prev_batch and next_batch, which
+// clients pass to /messages).
+type roomPoint struct {
+	topo   *topoToken
+	stream int64
+}
+
+func (p roomPoint) String() string {
+	if p.topo != nil {
+		return p.topo.String()
+	}
+	return syncToken{Rooms: p.stream}.String()
+}
+
+// parseRoomPoint reads a /messages, /context or /members token.
+func parseRoomPoint(s string) (roomPoint, error) {
+	if rest, ok := strings.CutPrefix(s, "t"); ok {
+		d, p, ok := strings.Cut(rest, "_")
+		depth, err1 := strconv.ParseInt(d, 10, 64)
+		pos, err2 := strconv.ParseInt(p, 10, 64)
+		if !ok || err1 != nil || err2 != nil || pos < 0 {
+			return roomPoint{}, errcode.InvalidParam(fmt.Sprintf("malformed pagination token %q", s))
+		}
+		return roomPoint{topo: &topoToken{Depth: depth, Pos: pos}}, nil
+	}
+	st, err := parseSyncToken(s)
+	if err != nil {
+		return roomPoint{}, errcode.InvalidParam(fmt.Sprintf("malformed pagination token %q", s))
+	}
+	return roomPoint{stream: st.Rooms}, nil
+}
