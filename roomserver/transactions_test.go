@@ -1,6 +1,7 @@
 package roomserver_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/ocomms/ocomms/roomserver/api"
@@ -45,6 +46,35 @@ func TestTransactionReturnsTheFirstEventAlsoAfterARestart(t *testing.T) {
 		}
 		if n != 2 {
 			t.Errorf("%d messages stored, want 2", n)
+		}
+	})
+}
+
+func TestConcurrentRetriesOfOneTransactionCreateOneEvent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, be backend) {
+		instances := []api.API{newRoomserver(t, be), newRoomserverOn(t, storagetest.Open(t, be.cfg), be.newBus(t))}
+		roomID := createRoom(t, instances[0], roomversion.Default)
+		req := message(roomID, alice, "retried in a hurry")
+		req.Transaction = &api.Transaction{UserID: alice, DeviceID: "PHONE", TxnID: "burst"}
+
+		const retries = 6
+		ids := make([]string, retries)
+		var wg sync.WaitGroup
+		for i := range retries {
+			wg.Go(func() {
+				resps, err := instances[i%2].Submit(t.Context(), req)
+				if err != nil {
+					t.Errorf("retry %d: %v", i, err)
+					return
+				}
+				ids[i] = resps[0].EventID
+			})
+		}
+		wg.Wait()
+		for i, id := range ids {
+			if id != ids[0] {
+				t.Errorf("retry %d created %s, retry 0 %s", i, id, ids[0])
+			}
 		}
 	})
 }
