@@ -1,0 +1,152 @@
+package rooms_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/ocomms/ocomms/internal/testserver"
+)
+
+func TestRoomUpgrade(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
+		srv := start(t, b)
+		alice := srv.NewUser(t, "alice")
+		bob := srv.NewUser(t, "bob")
+		mallory := srv.NewUser(t, "mallory")
+		const alias = "#upgraded:test.ocomms.local"
+
+		t.Run("an upgrade replaces the room and carries its settings, bans and aliases", func(t *testing.T) {
+			oldRoom := createRoom(t, alice, map[string]any{
+				"room_version": "10", "visibility": "public", "room_alias_name": "upgraded",
+				"name": "Old name", "topic": "Old topic",
+			})
+			join(t, bob, oldRoom)
+			join(t, mallory, oldRoom)
+			alice.MustDo(t, http.MethodPost, v3+"/rooms/"+esc(oldRoom)+"/ban", map[string]any{"user_id": mallory.UserID}, http.StatusOK)
+
+			res := alice.MustDo(t, http.MethodPost, v3+"/rooms/"+esc(oldRoom)+"/upgrade", map[string]any{"new_version": "12"}, http.StatusOK)
+			newRoom, _ := res["replacement_room"].(string)
+			if newRoom == "" || newRoom == oldRoom {
+				t.Fatalf("replacement_room %v", res)
+			}
+
+			tomb := stateEvent(t, alice, oldRoom, "m.room.tombstone", "")
+			if tomb["replacement_room"] != newRoom {
+				t.Errorf("tombstone %v", tomb)
+			}
+			oldPL := stateEvent(t, alice, oldRoom, "m.room.power_levels", "")
+			if oldPL["events_default"] != float64(50) || oldPL["invite"] != float64(50) {
+				t.Errorf("old room not restricted: %v", oldPL)
+			}
+			wantError(t, bob.Do(t, http.MethodPut, v3+"/rooms/"+esc(oldRoom)+"/send/m.room.message/late", map[string]any{"body": "x"}), 403, "M_FORBIDDEN")
+
+			create := stateEvent(t, alice, newRoom, "m.room.create", "")
+			if create["room_version"] != "12" || create["predecessor"].(map[string]any)["room_id"] != oldRoom {
+				t.Errorf("new create event %v", create)
+			}
+			if got := stateEvent(t, alice, newRoom, "m.room.name", "")["name"]; got != "Old name" {
+				t.Errorf("name not copied: %v", got)
+			}
+			if got := stateEvent(t, alice, newRoom, "m.room.join_rules", "")["join_rule"]; got != "public" {
+				t.Errorf("join rule not copied: %v", got)
+			}
+			if got := membership(t, alice, newRoom, mallory.UserID); got != "ban" {
+				t.Errorf("ban not copied: %q", got)
+			}
+			users := stateEvent(t, alice, newRoom, "m.room.power_levels", "")["users"].(map[string]any)
+			if _, listed := users[alice.UserID]; listed {
+				t.Errorf("v12 creator listed in power levels: %v", users)
+			}
+			if got := srv.Anonymous().MustDo(t, http.MethodGet, v3+"/directory/room/"+esc(alias), nil, http.StatusOK)["room_id"]; got != newRoom {
+				t.Errorf("alias points to %v, want the new room", got)
+			}
+			if got := stateEvent(t, alice, newRoom, "m.room.canonical_alias", "")["alias"]; got != alias {
+				t.Errorf("canonical alias in new room %v", got)
+			}
+			chunk := alice.MustDo(t, http.MethodGet, v3+"/publicRooms", nil, http.StatusOK)["chunk"].([]any)
+			var listed []string
+			for _, c := range chunk {
+				listed = append(listed, c.(map[string]any)["room_id"].(string))
+			}
+			if !slices.Contains(listed, newRoom) || slices.Contains(listed, oldRoom) {
+				t.Errorf("directory lists %v", listed)
+			}
+			join(t, bob, newRoom)
+			sendMessage(t, bob, newRoom, "in-new-room", "hello again")
+		})
+
+		t.Run("a v12 creator keeps admin power when upgrading to a version without privileged creators", func(t *testing.T) {
+			oldRoom := createRoom(t, alice, map[string]any{"room_version": "12", "preset": "public_chat"})
+			res := alice.MustDo(t, http.MethodPost, v3+"/rooms/"+esc(oldRoom)+"/upgrade", map[string]any{"new_version": "11"}, http.StatusOK)
+			newRoom := res["replacement_room"].(string)
+			users := stateEvent(t, alice, newRoom, "m.room.power_levels", "")["users"].(map[string]any)
+			if users[alice.UserID] != float64(100) {
+				t.Errorf("former v12 creator's level in v11 room: %v", users)
+			}
+		})
+
+		t.Run("upgrades answer the spec's errors", func(t *testing.T) {
+			roomID := createRoom(t, alice, map[string]any{"preset": "public_chat"})
+			join(t, bob, roomID)
+			path := v3 + "/rooms/" + esc(roomID) + "/upgrade"
+			tests := []struct {
+				name   string
+				client *testserver.Client
+				path   string
+				body   any
+				status int
+				code   string
+			}{
+				{"an unknown version is M_UNSUPPORTED_ROOM_VERSION", alice, path, map[string]any{"new_version": "99"}, 400, "M_UNSUPPORTED_ROOM_VERSION"},
+				{"a missing version is M_MISSING_PARAM", alice, path, map[string]any{}, 400, "M_MISSING_PARAM"},
+				{"a member without tombstone power is M_FORBIDDEN", bob, path, map[string]any{"new_version": "11"}, 403, "M_FORBIDDEN"},
+				{"a non-member is M_FORBIDDEN", mallory, path, map[string]any{"new_version": "11"}, 403, "M_FORBIDDEN"},
+				{"a body that is not JSON is M_NOT_JSON", alice, path, "{", 400, "M_NOT_JSON"},
+				{"an unknown room is M_FORBIDDEN", alice, v3 + "/rooms/" + esc("!nowhere:test.ocomms.local") + "/upgrade", map[string]any{"new_version": "11"}, 403, "M_FORBIDDEN"},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					wantError(t, tt.client.Do(t, http.MethodPost, tt.path, tt.body), tt.status, tt.code)
+				})
+			}
+		})
+	})
+}
+
+func TestReportingContent(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
+		srv := start(t, b)
+		alice := srv.NewUser(t, "alice")
+		bob := srv.NewUser(t, "bob")
+		carol := srv.NewUser(t, "carol")
+		roomID := createRoom(t, alice, map[string]any{"preset": "public_chat"})
+		join(t, bob, roomID)
+		eventID := sendMessage(t, alice, roomID, "r1", "rude")
+		room := v3 + "/rooms/" + esc(roomID)
+
+		bob.MustDo(t, http.MethodPost, room+"/report/"+esc(eventID), map[string]any{"reason": "rude"}, http.StatusOK)
+		carol.MustDo(t, http.MethodPost, room+"/report", map[string]any{"reason": "whole room is rude"}, http.StatusOK)
+
+		tests := []struct {
+			name   string
+			client *testserver.Client
+			path   string
+			body   any
+			status int
+			code   string
+		}{
+			{"an event of a room one is not in is M_NOT_FOUND", carol, room + "/report/" + esc(eventID), map[string]any{"reason": "x"}, 404, "M_NOT_FOUND"},
+			{"an unknown event is M_NOT_FOUND", bob, room + "/report/" + esc("$unknown"), map[string]any{"reason": "x"}, 404, "M_NOT_FOUND"},
+			{"an unknown room is M_NOT_FOUND", bob, v3 + "/rooms/" + esc("!nowhere:test.ocomms.local") + "/report", map[string]any{"reason": "x"}, 404, "M_NOT_FOUND"},
+			{"a room report without a reason is M_MISSING_PARAM", bob, room + "/report", map[string]any{}, 400, "M_MISSING_PARAM"},
+			{"a numeric reason is M_BAD_JSON", bob, room + "/report/" + esc(eventID), map[string]any{"reason": 1}, 400, "M_BAD_JSON"},
+			{"a report without a token is M_MISSING_TOKEN", srv.Anonymous(), room + "/report", map[string]any{"reason": "x"}, 401, "M_MISSING_TOKEN"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				wantError(t, tt.client.Do(t, http.MethodPost, tt.path, tt.body), tt.status, tt.code)
+			})
+		}
+	})
+}
