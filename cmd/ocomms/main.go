@@ -3,6 +3,10 @@
 //	ocomms [run] [-config FILE]        start the homeserver (the default)
 //	ocomms generate-config [flags]     write a commented configuration file
 //	ocomms check-config [-config FILE] validate a configuration and exit
+//	ocomms create-user [-admin] NAME   create a user (password prompted)
+//	ocomms reset-password USER         set a new password, log out every device
+//	ocomms make-admin [-revoke] USER   grant or revoke server admin rights
+//	ocomms registration-token create|list|delete
 //	ocomms version                     print the version
 package main
 
@@ -40,6 +44,7 @@ type command struct {
 // cmdEnv is the process's surroundings, passed in so commands can be tested
 // in-process.
 type cmdEnv struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	environ        []string
 }
@@ -59,6 +64,10 @@ func commands() []command {
 		{"generate-config", "write a fully commented configuration file", generateConfig},
 		{"check-config", "validate a configuration file and exit", checkConfig},
 		{"healthcheck", "exit 0 when a running server answers /health (for container health checks)", healthcheck},
+		{"create-user", "create a user in the database, e.g. the first admin: create-user -admin NAME", createUser},
+		{"reset-password", "set a user's password and log out all their devices", resetPassword},
+		{"make-admin", "grant (or with -revoke take away) server admin rights", makeAdmin},
+		{"registration-token", "create, list or delete registration tokens", registrationToken},
 		{"version", "print the version", func(_ context.Context, _ []string, env cmdEnv) error {
 			_, err := fmt.Fprintln(env.stdout, "ocomms", version)
 			return err
@@ -67,7 +76,7 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
-	env := cmdEnv{stdout: stdout, stderr: stderr, environ: environ}
+	env := cmdEnv{stdin: os.Stdin, stdout: stdout, stderr: stderr, environ: environ}
 	name := "run"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]

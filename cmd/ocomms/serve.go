@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/ocomms/ocomms/internal/server"
@@ -47,5 +48,10 @@ OComms is starting for the first time.
 Edit server_name in the config file now if this server will federate: it
 cannot change once users exist.
 
-`, serverName, abs(configPath), srv.SigningKeyPath(), srv.Addr("client"))
+Create the first admin user (from another terminal; you are asked for the
+password):
+
+  %s create-user -config %s -admin admin
+
+`, serverName, abs(configPath), srv.SigningKeyPath(), srv.Addr("client"), os.Args[0], abs(configPath))
 }
