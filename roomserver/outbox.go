@@ -28,7 +28,8 @@ import (
 const (
 	leaseDuration = 15 * time.Second
 	// publishTimeout bounds one publish; a batch stops this long before
-	// the lease expires, so a paused holder never publishes after losing it.
+	// the lease expires, so the holder starts no publish it could not
+	// finish while it still holds the lease.
 	publishTimeout = 5 * time.Second
 	// pollInterval is how often the holder looks for rows that other
 	// instances wrote (its own commits wake it at once).
@@ -36,8 +37,10 @@ const (
 	// standbyInterval is how often the other instances try for the lease.
 	standbyInterval = time.Second
 	publishBatch    = 256
-	retryMin        = 100 * time.Millisecond
-	retryMax        = 5 * time.Second
+	// expireEvery is how often the lease holder expires old transactions.
+	expireEvery = time.Hour
+	retryMin    = 100 * time.Millisecond
+	retryMax    = 5 * time.Second
 )
 
 // publishLoop runs until ctx is done.
@@ -45,6 +48,7 @@ func (r *Roomserver) publishLoop(ctx context.Context) {
 	var (
 		leaseUntil time.Time
 		retry      = retryMin
+		expired    time.Time
 	)
 	for {
 		wait := standbyInterval
@@ -68,6 +72,12 @@ func (r *Roomserver) publishLoop(ctx context.Context) {
 				break
 			}
 			retry = retryMin
+			if time.Since(expired) > expireEvery {
+				expired = time.Now()
+				if err := r.expireTransactions(ctx); err != nil && ctx.Err() == nil {
+					r.log.WarnContext(ctx, "expiring transactions", slog.Any("error", err))
+				}
+			}
 			if n == publishBatch {
 				continue // more rows are waiting
 			}

@@ -106,4 +106,8 @@ CREATE TABLE roomserver_outbox_lease (
 );
 INSERT INTO roomserver_outbox_lease (id, holder, expires_ts) VALUES (1, '', 0);
 `,
+}, {
+	Version: 2,
+	Name:    "transactions expire",
+	Up:      `CREATE INDEX roomserver_transactions_created ON roomserver_transactions (created_ts);`,
 }}

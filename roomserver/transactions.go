@@ -3,6 +3,7 @@ package roomserver
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ocomms/ocomms/roomserver/api"
 )
@@ -40,6 +41,22 @@ func (s *submission) recordTransaction(ctx context.Context, txn api.Transaction,
 		WHERE user_id = $1 AND device_id = $2 AND txn_id = $3`,
 		txn.UserID, txn.DeviceID, txn.TxnID, roomID, eventID); err != nil {
 		return fmt.Errorf("record transaction %s: %w", txn.TxnID, err)
+	}
+	return nil
+}
+
+// transactionLifetime is how long a transaction ID keeps a retried send
+// from creating a second event. Clients retry within minutes (Synapse
+// remembers them for half an hour); a day also covers a phone that was
+// offline overnight.
+const transactionLifetime = 24 * time.Hour
+
+// expireTransactions forgets transaction IDs older than
+// transactionLifetime.
+func (r *Roomserver) expireTransactions(ctx context.Context) error {
+	cutoff := time.Now().Add(-transactionLifetime).UnixMilli()
+	if _, err := r.db.Exec(ctx, `DELETE FROM roomserver_transactions WHERE created_ts < $1`, cutoff); err != nil {
+		return fmt.Errorf("expire transactions: %w", err)
 	}
 	return nil
 }
