@@ -16,10 +16,10 @@ import (
 )
 
 func (r *Rooms) registerMembership(c *mux.Router) {
-	r.handle(c, http.MethodPost, "/rooms/{roomId}/join", r.joinRoomID)
-	r.handle(c, http.MethodPost, "/join/{roomIdOrAlias}", r.joinRoomIDOrAlias)
+	r.handleGuests(c, http.MethodPost, "/rooms/{roomId}/join", r.joinRoomID)
+	r.handleGuests(c, http.MethodPost, "/join/{roomIdOrAlias}", r.joinRoomIDOrAlias)
 	r.handle(c, http.MethodPost, "/rooms/{roomId}/invite", r.invite)
-	r.handle(c, http.MethodPost, "/rooms/{roomId}/leave", r.leave)
+	r.handleGuests(c, http.MethodPost, "/rooms/{roomId}/leave", r.leave)
 	r.handle(c, http.MethodPost, "/rooms/{roomId}/forget", r.forget)
 	r.handle(c, http.MethodPost, "/rooms/{roomId}/kick", r.moderate(membershipLeave))
 	r.handle(c, http.MethodPost, "/rooms/{roomId}/ban", r.moderate(membershipBan))
@@ -77,6 +77,16 @@ func (r *Rooms) join(req *http.Request, dev *httpapi.Device, roomID string) (any
 	if !exists {
 		// Rooms of other servers need a federated join.
 		return nil, errcode.NotFound("no known servers for this room")
+	}
+	if dev.IsGuest {
+		// https://spec.matrix.org/latest/client-server-api/#server-behaviour-14
+		st, err := r.currentState(ctx, roomID, key(typeGuestAccess, ""))
+		if err != nil {
+			return nil, submitError(err)
+		}
+		if contentString(st[key(typeGuestAccess, "")], "guest_access") != "can_join" {
+			return nil, errcode.GuestAccessForbidden("this room does not allow guests")
+		}
 	}
 	content, err := r.memberContent(ctx, dev.UserID, membershipJoin, body.Reason, nil)
 	if err != nil {

@@ -34,7 +34,7 @@ type profile struct {
 func (r *Rooms) registerProfile(c *mux.Router) {
 	r.handlePublic(c, http.MethodGet, "/profile/{userId}", r.getProfile)
 	r.handlePublic(c, http.MethodGet, "/profile/{userId}/{field:displayname|avatar_url}", r.getProfileField)
-	r.handle(c, http.MethodPut, "/profile/{userId}/{field:displayname|avatar_url}", r.putProfileField)
+	r.handleGuests(c, http.MethodPut, "/profile/{userId}/{field:displayname|avatar_url}", r.putProfileField)
 }
 
 // loadProfile reads a local user's profile. A user who never set one has
@@ -153,6 +153,9 @@ func (r *Rooms) putProfileField(req *http.Request, dev *httpapi.Device) (any, er
 		return nil, errcode.Forbidden("you cannot change another user's profile")
 	}
 	field := vars(req)["field"]
+	if dev.IsGuest && field != "displayname" {
+		return nil, errcode.GuestAccessForbidden("guest accounts may only change their display name")
+	}
 	var body map[string]json.RawMessage
 	if err := httpapi.DecodeJSON(req, &body); err != nil {
 		return nil, err

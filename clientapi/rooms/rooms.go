@@ -19,6 +19,7 @@ import (
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/internal/ratelimit"
 	"github.com/ocomms/ocomms/roomserver/api"
+	"github.com/ocomms/ocomms/spec/errcode"
 	"github.com/ocomms/ocomms/storage"
 )
 
@@ -74,8 +75,22 @@ func (r *Rooms) Register(routes httpapi.Routes) {
 	r.registerReport(c)
 }
 
-// handle mounts an endpoint that needs an access token under r0 and v3.
+// handle mounts an endpoint that needs an access token of a full
+// account under r0 and v3.
 func (r *Rooms) handle(router *mux.Router, method, path string, h httpapi.AuthedHandlerFunc) {
+	r.handleGuests(router, method, path, func(req *http.Request, dev *httpapi.Device) (any, error) {
+		if dev.IsGuest {
+			return nil, errcode.GuestAccessForbidden("guest accounts cannot use this endpoint")
+		}
+		return h(req, dev)
+	})
+}
+
+// handleGuests mounts an endpoint that guest accounts may also use, one of
+// those the spec lists for them.
+//
+// https://spec.matrix.org/latest/client-server-api/#client-behaviour-14
+func (r *Rooms) handleGuests(router *mux.Router, method, path string, h httpapi.AuthedHandlerFunc) {
 	httpapi.HandleClient(router, method, path, httpapi.Authenticated(r.authn, h), httpapi.ClientR0V3)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/ocomms/ocomms/internal/httpapi"
+	"github.com/ocomms/ocomms/internal/ratelimit"
 	"github.com/ocomms/ocomms/roomserver/api"
 	"github.com/ocomms/ocomms/spec/errcode"
 	"github.com/ocomms/ocomms/spec/id"
@@ -18,7 +19,7 @@ import (
 )
 
 func (r *Rooms) registerSend(c *mux.Router) {
-	r.handle(c, http.MethodPut, "/rooms/{roomId}/send/{eventType}/{txnId}", r.sendMessage)
+	r.handleGuests(c, http.MethodPut, "/rooms/{roomId}/send/{eventType}/{txnId}", r.sendMessage)
 	r.handle(c, http.MethodPut, "/rooms/{roomId}/redact/{eventId}/{txnId}", r.redact)
 }
 
@@ -50,7 +51,7 @@ func (r *Rooms) sendMessage(req *http.Request, dev *httpapi.Device) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.send.Check(dev.UserID); err != nil {
+	if err := r.checkSendRate(dev.UserID); err != nil {
 		return nil, err
 	}
 	res, err := r.rooms.Submit(req.Context(), api.SubmitRequest{
@@ -60,7 +61,24 @@ func (r *Rooms) sendMessage(req *http.Request, dev *httpapi.Device) (any, error)
 	if err != nil {
 		return nil, r.sendError(req, roomID, dev.UserID, err)
 	}
+	r.countSend(dev.UserID, res[0])
 	return map[string]string{"event_id": res[0].EventID}, nil
+}
+
+// checkSendRate refuses a send when the user's bucket is empty, without
+// taking from it: countSend does that once the event exists, so a retried
+// transaction (answered with the first event) costs nothing, as in Synapse.
+func (r *Rooms) checkSendRate(userID string) error {
+	if ok, retry := r.send.Peek(userID); !ok {
+		return ratelimit.Exceeded(retry)
+	}
+	return nil
+}
+
+func (r *Rooms) countSend(userID string, res api.SubmitResponse) {
+	if !res.Duplicate {
+		r.send.Allow(userID)
+	}
 }
 
 // sendError answers a failed send. A sender who is not in the room gets
@@ -100,7 +118,7 @@ func (r *Rooms) redact(req *http.Request, dev *httpapi.Device) (any, error) {
 	if err := decodeOptionalBody(req, &body); err != nil {
 		return nil, err
 	}
-	if err := r.send.Check(dev.UserID); err != nil {
+	if err := r.checkSendRate(dev.UserID); err != nil {
 		return nil, err
 	}
 	content := map[string]any{}
@@ -127,6 +145,7 @@ func (r *Rooms) redact(req *http.Request, dev *httpapi.Device) (any, error) {
 	if err != nil {
 		return nil, r.sendError(req, roomID, dev.UserID, err)
 	}
+	r.countSend(dev.UserID, res[0])
 	return map[string]string{"event_id": res[0].EventID}, nil
 }
 

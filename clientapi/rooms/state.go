@@ -17,15 +17,15 @@ import (
 )
 
 func (r *Rooms) registerState(c *mux.Router) {
-	r.handle(c, http.MethodGet, "/rooms/{roomId}/state", r.getState)
+	r.handleGuests(c, http.MethodGet, "/rooms/{roomId}/state", r.getState)
 	// The state key may be empty, written as nothing or as a trailing slash.
 	for _, path := range []string{
 		"/rooms/{roomId}/state/{eventType}",
 		"/rooms/{roomId}/state/{eventType}/",
 		"/rooms/{roomId}/state/{eventType}/{stateKey}",
 	} {
-		r.handle(c, http.MethodGet, path, r.getStateEvent)
-		r.handle(c, http.MethodPut, path, r.putState)
+		r.handleGuests(c, http.MethodGet, path, r.getStateEvent)
+		r.handleGuests(c, http.MethodPut, path, r.putState)
 	}
 }
 
@@ -112,11 +112,15 @@ func (r *Rooms) putState(req *http.Request, dev *httpapi.Device) (any, error) {
 			return nil, err
 		}
 	}
-	if err := r.send.Check(dev.UserID); err != nil {
+	if err := r.checkSendRate(dev.UserID); err != nil {
 		return nil, err
 	}
-	if err := r.requireJoined(ctx, roomID, dev.UserID); err != nil && evType != typeMember {
-		return nil, err
+	// Member events change memberships, which the auth rules judge for
+	// non-members too (a join by PUT state); everything else needs a member.
+	if evType != typeMember {
+		if err := r.requireJoined(ctx, roomID, dev.UserID); err != nil {
+			return nil, err
+		}
 	}
 	if same, err := r.unchangedState(ctx, roomID, evType, stateKey, dev.UserID, content); err != nil || same != "" {
 		if err != nil {
@@ -130,6 +134,7 @@ func (r *Rooms) putState(req *http.Request, dev *httpapi.Device) (any, error) {
 	if err != nil {
 		return nil, r.sendError(req, roomID, dev.UserID, err)
 	}
+	r.countSend(dev.UserID, res[0])
 	return map[string]string{"event_id": res[0].EventID}, nil
 }
 

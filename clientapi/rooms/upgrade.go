@@ -217,7 +217,8 @@ func copiedPowerLevels(old stateMap, rules roomversion.Rules, upgrader string, a
 }
 
 // neededLevel is the level that lets a user send every event the power
-// levels name, as Synapse computes it for the upgrader.
+// levels name and write every user's level into them, as the upgrader must
+// while copying the state.
 func neededLevel(pl map[string]json.RawMessage) int64 {
 	var need int64 = 100
 	for _, k := range []string{"state_default", "ban", "kick", "redact", "invite", "events_default"} {
@@ -226,10 +227,12 @@ func neededLevel(pl map[string]json.RawMessage) int64 {
 			need = max(need, v)
 		}
 	}
-	events := map[string]int64{}
-	_ = json.Unmarshal(pl["events"], &events)
-	for _, v := range events {
-		need = max(need, v)
+	for _, field := range []string{"events", "users"} {
+		levels := map[string]int64{}
+		_ = json.Unmarshal(pl[field], &levels)
+		for _, v := range levels {
+			need = max(need, v)
+		}
 	}
 	return need
 }
