@@ -112,3 +112,64 @@ func TestMainlineOrdering(t *testing.T) {
 		})
 	}
 }
+
+func TestPowerSubgraph(t *testing.T) {
+	r := newRoom(t, "10")
+	start := r.initial()
+	r.add(powerLevels("PA", alice, levels{bob: 100, charlie: 50}), start)
+	r.add(joinRules("JC", charlie, "public"), "PA")
+	r.add(member("MB2", bob, bob, "join"), "JC")
+	r.add(joinRules("J2", bob, "invite"), "MB2")
+	r.add(member("KC", bob, charlie, "leave"), "MB2")
+	r.add(topic("T", bob, "bob's"), "MB2")
+
+	tests := []struct {
+		name string
+		full []string
+		want map[string][]string
+	}{
+		{
+			name: "power events without auth events in the set have no edges",
+			full: []string{"$J2", "$JC", "$T"},
+			want: map[string][]string{"$J2": nil, "$JC": nil},
+		},
+		{
+			name: "an auth event in the set is brought in even when it is no power event",
+			full: []string{"$J2", "$JC", "$MB2", "$T"},
+			want: map[string][]string{"$J2": {"$MB2"}, "$MB2": {"$JC"}, "$JC": nil},
+		},
+		{
+			name: "only direct auth events in the set become edges",
+			full: []string{"$KC", "$JC", "$PA"},
+			want: map[string][]string{"$KC": {"$PA"}, "$JC": {"$PA"}, "$PA": nil},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(r.rules, r.lookup)
+			full := map[string]struct{}{}
+			for _, id := range tt.full {
+				full[id] = struct{}{}
+			}
+			if err := s.load(tt.full); err != nil {
+				t.Fatal(err)
+			}
+			got := s.powerSubgraph(full)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for id, after := range tt.want {
+				g, ok := got[id]
+				if !ok || !slices.Equal(sorted(g), sorted(after)) {
+					t.Errorf("%s must follow %v, got %v (present %v)", id, after, g, ok)
+				}
+			}
+		})
+	}
+}
+
+func sorted(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}

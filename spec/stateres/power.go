@@ -46,16 +46,28 @@ func newSenderPowers(s *store) *senderPowers {
 }
 
 // level returns the power level of ev's sender according to ev's own auth
-// events, as the reverse topological power ordering compares them. Content
-// the auth rules cannot parse counts as level 0, so a malformed event sorts
-// after every well-formed one rather than stopping the resolution.
+// events, as the reverse topological power ordering compares them. Like
+// Synapse (_get_power_level_for_sender), it reads the last power levels
+// and create events among the auth events, and gives the create event,
+// which has no auth events, level 0. Content the auth rules cannot parse
+// counts as level 0, so a malformed event sorts after every well-formed
+// one rather than stopping the resolution.
 //
 // https://spec.matrix.org/latest/rooms/v2/#definitions
 func (p *senderPowers) level(ev event.PDU) int64 {
-	pl := p.s.authEventOfType(ev, typePowerLevels)
-	create := p.s.authEventOfType(ev, typeCreate)
 	if isCreate(ev) {
-		create = ev
+		return 0
+	}
+	var pl, create event.PDU
+	for _, id := range p.s.authEventIDs(ev) {
+		a := p.s.event(id)
+		switch {
+		case a == nil || !isStateKey(a, ""):
+		case a.Type() == typePowerLevels:
+			pl = a
+		case a.Type() == typeCreate:
+			create = a
+		}
 	}
 	key := powerKey{sender: ev.Sender()}
 	if pl != nil {

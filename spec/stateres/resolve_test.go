@@ -132,6 +132,28 @@ var v2Cases = []resolveCase{
 		},
 	},
 	{
+		// Alice gives Bob 100 and Charlie 50 (PA). Charlie re-sets the join
+		// rule (JC); Bob re-joins under it (MB2), so Bob's events cite JC
+		// through his membership. Then Bob makes the room invite-only (J2)
+		// while, on another fork, he sets a topic (T). The full conflicted
+		// set is {J2, JC, T}: MB2 is in both auth chains. J2's path to JC
+		// runs through MB2, outside the set, so nothing orders J2 after
+		// JC, and Bob (100) sorts before Charlie (50): J2 is applied, then
+		// JC, which Charlie may still send. Following the path would have
+		// kept J2; Synapse and Dendrite keep JC, and so do we.
+		name: "an auth path through an event outside the full conflicted set does not order power events", version: "10",
+		build: func(r *room) ([]StateMap, StateMap) {
+			start := r.initial()
+			r.add(powerLevels("PA", alice, levels{bob: 100, charlie: 50}), start)
+			r.add(joinRules("JC", charlie, "public"), "PA")
+			r.add(member("MB2", bob, bob, "join"), "JC")
+			r.add(joinRules("J2", bob, "invite"), "MB2")
+			r.add(topic("T", bob, "bob's"), "MB2")
+			return []StateMap{r.stateAfter("J2"), r.stateAfter("T")},
+				r.withEvents(r.stateAfter("MB2"), "T")
+		},
+	},
+	{
 		// Only messages differ between the forks: nothing is conflicted
 		// and the answer is the unconflicted state map.
 		name: "forks that differ only in messages resolve to their common state", version: "10",

@@ -2,113 +2,50 @@ package stateres
 
 import (
 	"container/heap"
-	"sort"
 )
 
-// powerSubgraph selects step 1's set X from the full conflicted set: every
-// power event, enlarged by the events of its auth chain that are also in the
-// full conflicted set. It returns X with, for each member, the members it
-// must come after: the first full conflicted set events on each auth_events
-// path out of it. Following paths through events outside the set keeps the
-// order faithful to the auth DAG even where a path leaves the set and comes
-// back.
+// powerSubgraph selects step 1's set X from the full conflicted set and
+// the edges its ordering follows, as Synapse builds them
+// (_add_event_and_auth_chain_to_graph in synapse/state/v2.py): X starts
+// with every power event of the full conflicted set, and an event of X
+// brings in each of its own auth events that is in the full conflicted
+// set, and so on. Each member must come after exactly those auth events
+// of its own that are in the full conflicted set. An auth_events path
+// that leaves the full conflicted set and comes back is not followed:
+// "the DAG formed by auth events" among the events being sorted has only
+// their direct auth_events links, which is how Synapse and Dendrite read
+// it, and servers must agree on the order.
+//
+// Every event of full must be loaded.
 //
 // https://spec.matrix.org/latest/rooms/v2/#algorithm
-func (s *store) powerSubgraph(full map[string]struct{}) (map[string][]string, error) {
-	var power []string
-	for id := range full {
-		if ev := s.event(id); ev != nil && isPowerEvent(ev) {
-			power = append(power, id)
+func (s *store) powerSubgraph(full map[string]struct{}) map[string][]string {
+	var stack []string
+	for _, id := range sortedIDs(full) {
+		if isPowerEvent(s.event(id)) {
+			stack = append(stack, id)
 		}
 	}
-	sort.Strings(power)
-	if _, err := s.authChain(power); err != nil {
-		return nil, err
-	}
-	nearest := s.nearestInSet(power, full)
-	graph := map[string][]string{}
-	queue := append([]string(nil), power...)
-	for _, id := range power {
-		graph[id] = nil
-	}
-	for len(queue) > 0 {
-		id := queue[0]
-		queue = queue[1:]
-		graph[id] = nearest[id]
-		for _, a := range nearest[id] {
-			if _, ok := graph[a]; !ok {
-				graph[a] = nil
-				queue = append(queue, a)
-			}
-		}
-	}
-	return graph, nil
-}
-
-// nearestInSet computes, for every event reachable from starts, the first
-// events of set met on each auth_events path out of it (the event itself
-// excluded). Auth events are visited before the events they authorise, so
-// each event's answer is built from its auth events' answers.
-func (s *store) nearestInSet(starts []string, set map[string]struct{}) map[string][]string {
-	const (
-		unvisited = iota
-		inProgress
-		done
-	)
-	mark := map[string]int{}
-	nearest := map[string][]string{}
-	type frame struct {
-		id   string
-		next int
-	}
-	for _, start := range starts {
-		if mark[start] != unvisited {
+	graph := make(map[string][]string, len(stack))
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if _, done := graph[id]; done {
 			continue
 		}
-		mark[start] = inProgress
-		stack := []frame{{id: start}}
-		for len(stack) > 0 {
-			top := &stack[len(stack)-1]
-			var auths []string
-			if ev := s.event(top.id); ev != nil {
-				auths = s.authEventIDs(ev)
-			}
-			if top.next < len(auths) {
-				a := auths[top.next]
-				top.next++
-				if mark[a] == unvisited {
-					mark[a] = inProgress
-					stack = append(stack, frame{id: a})
-				}
+		var after []string
+		for _, a := range s.authEventIDs(s.event(id)) {
+			if _, in := full[a]; !in || containsString(after, a) {
 				continue
 			}
-			var out []string
-			for _, a := range auths {
-				if s.event(a) == nil || mark[a] != done {
-					// Unknown, or closing an auth cycle (malformed input).
-					continue
-				}
-				if _, in := set[a]; in {
-					out = appendUnique(out, a)
-					continue
-				}
-				for _, n := range nearest[a] {
-					out = appendUnique(out, n)
-				}
+			after = append(after, a)
+			if _, done := graph[a]; !done {
+				stack = append(stack, a)
 			}
-			nearest[top.id] = out
-			mark[top.id] = done
-			stack = stack[:len(stack)-1]
 		}
+		graph[id] = after
 	}
-	return nearest
-}
-
-func appendUnique(list []string, s string) []string {
-	if containsString(list, s) {
-		return list
-	}
-	return append(list, s)
+	return graph
 }
 
 // reverseTopologicalPowerOrdering sorts the events of graph (each mapped to

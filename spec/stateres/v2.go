@@ -24,6 +24,16 @@ func resolveV2(s *store, stateSets []StateMap, authChains AuthChainLookup) (Stat
 	if err != nil {
 		return nil, err
 	}
+	// An event of the unconflicted state map is in every state, but the
+	// spec's auth chains leave out the state events themselves, so it
+	// joins the auth difference whenever only some states' events cite it.
+	// Synapse counts each state's own events in its auth chain
+	// (get_auth_chain_difference), and Dendrite and Conduit skip such
+	// events, so no server re-checks an unconflicted event here; to
+	// resolve as they do, neither do we.
+	for _, id := range unconflicted {
+		delete(full, id)
+	}
 	conflictedEvents := conflicted.Events()
 	for id := range conflictedEvents {
 		full[id] = struct{}{}
@@ -48,11 +58,10 @@ func resolveV2(s *store, stateSets []StateMap, authChains AuthChainLookup) (Stat
 	}
 
 	// Steps 1 and 2: the power events, in reverse topological power order.
-	graph, err := s.powerSubgraph(full)
-	if err != nil {
+	if err := s.loadAuthEvents(ids); err != nil {
 		return nil, err
 	}
-	powerOrder := s.reverseTopologicalPowerOrdering(graph, newSenderPowers(s))
+	powerOrder := s.reverseTopologicalPowerOrdering(s.powerSubgraph(full), newSenderPowers(s))
 	resolved := StateMap{}
 	if !v21 {
 		resolved = unconflicted.clone()
