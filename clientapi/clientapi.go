@@ -38,6 +38,10 @@ func (c *ClientAPI) Migrations() []storage.Migration { return c.rooms.Migrations
 // Streams returns the bus streams the component publishes to.
 func (c *ClientAPI) Streams() []bus.StreamSpec { return nil }
 
+// Forgotten tells /sync which rooms users have forgotten
+// (POST /rooms/{roomId}/forget).
+func (c *ClientAPI) Forgotten() rooms.Forgotten { return c.rooms }
+
 // Register mounts the component's routes.
 func (c *ClientAPI) Register(routes httpapi.Routes) {
 	registerVersions(routes.Client)

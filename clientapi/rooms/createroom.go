@@ -176,6 +176,11 @@ func (r *Rooms) planCreateRoom(ctx context.Context, creator string, body createR
 	if err != nil {
 		return plan, "", err
 	}
+	for _, u := range invitees {
+		if err := r.requireLocal(u); err != nil {
+			return plan, "", err
+		}
+	}
 	create, err := createContent(rules, creator, body.CreationContent)
 	if err != nil {
 		return plan, "", err

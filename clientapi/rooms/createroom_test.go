@@ -169,6 +169,7 @@ func TestCreateRoomRejectsBadRequests(t *testing.T) {
 			{"a taken alias is M_ROOM_IN_USE", alice, map[string]any{"room_alias_name": "taken"}, 400, "M_ROOM_IN_USE"},
 			{"an alias with a colon is M_INVALID_PARAM", alice, map[string]any{"room_alias_name": "a:b"}, 400, "M_INVALID_PARAM"},
 			{"an invitee that is not a user ID is M_INVALID_PARAM", alice, map[string]any{"invite": []string{"bob"}}, 400, "M_INVALID_PARAM"},
+			{"an invitee of another server is refused", alice, map[string]any{"invite": []string{"@bob:elsewhere.example"}}, 502, "M_UNKNOWN"},
 			{"initial state without content is M_BAD_JSON", alice, map[string]any{"initial_state": []map[string]any{{"type": "m.room.name"}}}, 400, "M_BAD_JSON"},
 			{"a request without a token is M_MISSING_TOKEN", srv.Anonymous(), map[string]any{}, 401, "M_MISSING_TOKEN"},
 		}

@@ -151,6 +151,9 @@ func (r *Rooms) invite(req *http.Request, dev *httpapi.Device) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.requireLocal(body.UserID); err != nil {
+		return nil, err
+	}
 	ctx := req.Context()
 	if err := r.requireJoined(ctx, roomID, dev.UserID); err != nil {
 		return nil, err
@@ -305,4 +308,18 @@ func (r *Rooms) forget(req *http.Request, dev *httpapi.Device) (any, error) {
 		return nil, err
 	}
 	return struct{}{}, nil
+}
+
+// requireLocal refuses to invite users of other servers: an invite must
+// reach the invitee's server through the federation invite handshake,
+// which this server does not make, so the invite would never arrive.
+func (r *Rooms) requireLocal(userID string) error {
+	uid, err := id.ParseUserID(userID)
+	if err != nil {
+		return errcode.InvalidParam("invalid user ID " + userID)
+	}
+	if string(uid.ServerName()) != r.cfg.ServerName {
+		return errcode.Unknown("cannot invite " + userID + ": invites to other servers are not supported").WithStatus(http.StatusBadGateway)
+	}
+	return nil
 }

@@ -115,6 +115,7 @@ func TestMembershipLifecycle(t *testing.T) {
 				{"inviting into a room one is not in is M_FORBIDDEN", carol, unknown + "/invite", map[string]any{"user_id": bob.UserID}, 403, "M_FORBIDDEN"},
 				{"an invite without user_id is M_MISSING_PARAM", alice, path("invite"), map[string]any{}, 400, "M_MISSING_PARAM"},
 				{"an invite of a bad user ID is M_INVALID_PARAM", alice, path("invite"), map[string]any{"user_id": "bob"}, 400, "M_INVALID_PARAM"},
+				{"inviting a user of another server is refused", alice, path("invite"), map[string]any{"user_id": "@x:elsewhere.example"}, 502, "M_UNKNOWN"},
 				{"a kick with a numeric user_id is M_BAD_JSON", alice, path("kick"), map[string]any{"user_id": 1}, 400, "M_BAD_JSON"},
 				{"a ban whose body is not JSON is M_NOT_JSON", alice, path("ban"), "nope", 400, "M_NOT_JSON"},
 				{"joining without a token is M_MISSING_TOKEN", srv.Anonymous(), path("join"), map[string]any{}, 401, "M_MISSING_TOKEN"},
