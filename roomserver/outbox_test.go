@@ -117,3 +117,29 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestAnotherInstancePublishesWhenThePublisherStops(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, be backend) {
+		first := newRoomserver(t, be)
+		second := newRoomserverOn(t, storagetest.Open(t, be.cfg), be.newBus(t))
+		outs := collectOutputs(t, be.newBus(t))
+		roomID := createRoom(t, first, roomversion.Default)
+		before := submitOne(t, second, message(roomID, alice, "before"))
+		outs.waitFor(t, "the first message", hasEvents(before.EventID))
+
+		if err := first.Stop(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		after := submitOne(t, second, message(roomID, alice, "after"))
+		evs := outs.waitFor(t, "the message sent after the first instance stopped", hasEvents(after.EventID))
+		seen := map[string]int{}
+		for _, out := range evs {
+			seen[out.EventID]++
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Errorf("%s published %d times", id, n)
+			}
+		}
+	})
+}
