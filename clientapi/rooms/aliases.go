@@ -179,6 +179,9 @@ func (r *Rooms) dropFromCanonicalAlias(ctx context.Context, roomID, alias, sende
 		}
 		if len(kept) != len(c.AltAliases) {
 			content["alt_aliases"] = mustJSON(kept)
+			if len(kept) == 0 {
+				delete(content, "alt_aliases")
+			}
 			changed = true
 		}
 	}

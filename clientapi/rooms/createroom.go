@@ -209,17 +209,18 @@ func (r *Rooms) planCreateRoom(ctx context.Context, creator string, body createR
 	if err != nil {
 		return plan, "", err
 	}
-	if ev, ok := initial[key(typePowerLevels, "")]; ok {
-		// A complete power levels event in initial_state replaces the
-		// defaults, at the defaults' place in the order.
-		pl, _ = decodeObject(ev.Content)
-	}
 	for k, v := range body.PowerLevelContentOverride {
 		pl[k] = v
 	}
+	if ev, ok := initial[key(typePowerLevels, "")]; ok {
+		// A complete power levels event in initial_state replaces the
+		// defaults and the override (as in Synapse), at the defaults'
+		// place in the order.
+		pl, _ = decodeObject(ev.Content)
+	}
 
 	plan = roomPlan{rules: rules, creator: creator, create: create, powerLevels: pl}
-	if alias != "" {
+	if _, overridden := initial[key(typeCanonicalAlias, "")]; alias != "" && !overridden {
 		plan.add(typeCanonicalAlias, "", map[string]any{"alias": alias})
 	}
 	joinRule, guests := "invite", "can_join"

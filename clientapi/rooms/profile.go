@@ -35,6 +35,7 @@ func (r *Rooms) registerProfile(c *mux.Router) {
 	r.handlePublic(c, http.MethodGet, "/profile/{userId}", r.getProfile)
 	r.handlePublic(c, http.MethodGet, "/profile/{userId}/{field:displayname|avatar_url}", r.getProfileField)
 	r.handleGuests(c, http.MethodPut, "/profile/{userId}/{field:displayname|avatar_url}", r.putProfileField)
+	r.handleGuests(c, http.MethodDelete, "/profile/{userId}/{field:displayname|avatar_url}", r.deleteProfileField)
 }
 
 // loadProfile reads a local user's profile. A user who never set one has
@@ -145,16 +146,9 @@ func (r *Rooms) getProfileField(req *http.Request) (any, error) {
 //
 // https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3profileuseridkeyname
 func (r *Rooms) putProfileField(req *http.Request, dev *httpapi.Device) (any, error) {
-	userID, err := r.parseProfileUser(req)
+	userID, field, err := r.profileFieldToChange(req, dev)
 	if err != nil {
 		return nil, err
-	}
-	if userID != dev.UserID && !dev.IsAdmin {
-		return nil, errcode.Forbidden("you cannot change another user's profile")
-	}
-	field := vars(req)["field"]
-	if dev.IsGuest && field != "displayname" {
-		return nil, errcode.GuestAccessForbidden("guest accounts may only change their display name")
 	}
 	var body map[string]json.RawMessage
 	if err := httpapi.DecodeJSON(req, &body); err != nil {
@@ -168,8 +162,40 @@ func (r *Rooms) putProfileField(req *http.Request, dev *httpapi.Device) (any, er
 	if err != nil {
 		return nil, err
 	}
+	return r.setProfileField(req.Context(), userID, field, value)
+}
 
-	ctx := req.Context()
+// deleteProfileField clears the display name or avatar.
+//
+// https://spec.matrix.org/latest/client-server-api/#delete_matrixclientv3profileuseridkeyname
+func (r *Rooms) deleteProfileField(req *http.Request, dev *httpapi.Device) (any, error) {
+	userID, field, err := r.profileFieldToChange(req, dev)
+	if err != nil {
+		return nil, err
+	}
+	return r.setProfileField(req.Context(), userID, field, nil)
+}
+
+// profileFieldToChange checks who may change which field: users their
+// own profile (guests only their display name), admins anyone's.
+func (r *Rooms) profileFieldToChange(req *http.Request, dev *httpapi.Device) (userID, field string, err error) {
+	userID, err = r.parseProfileUser(req)
+	if err != nil {
+		return "", "", err
+	}
+	if userID != dev.UserID && !dev.IsAdmin {
+		return "", "", errcode.Forbidden("you cannot change another user's profile")
+	}
+	field = vars(req)["field"]
+	if dev.IsGuest && field != "displayname" {
+		return "", "", errcode.GuestAccessForbidden("guest accounts may only change their display name")
+	}
+	return userID, field, nil
+}
+
+// setProfileField stores a field (nil clears it) and propagates the
+// profile to the user's rooms.
+func (r *Rooms) setProfileField(ctx context.Context, userID, field string, value *string) (any, error) {
 	p, ok, err := r.loadProfile(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -177,11 +203,15 @@ func (r *Rooms) putProfileField(req *http.Request, dev *httpapi.Device) (any, er
 	if !ok {
 		return nil, errcode.NotFound("profile not found")
 	}
-	if field == "displayname" {
-		p.Displayname = value
-	} else {
-		p.AvatarURL = value
+	cur := &p.Displayname
+	if field == "avatar_url" {
+		cur = &p.AvatarURL
 	}
+	if (*cur == nil && value == nil) || (*cur != nil && value != nil && **cur == *value) {
+		// Unchanged: no member event in every room, as in Synapse.
+		return struct{}{}, nil
+	}
+	*cur = value
 	if err := r.storeProfile(ctx, userID, p); err != nil {
 		return nil, err
 	}
@@ -189,10 +219,11 @@ func (r *Rooms) putProfileField(req *http.Request, dev *httpapi.Device) (any, er
 	return struct{}{}, nil
 }
 
-// profileValue validates a new field value; nil clears the field.
+// profileValue validates a new field value; nil (for "") clears the
+// field. null is refused as Synapse does: clients clear with "" or DELETE.
 func profileValue(field string, raw json.RawMessage) (*string, error) {
 	if string(raw) == "null" {
-		return nil, nil
+		return nil, errcode.InvalidParam(field + " cannot be null")
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

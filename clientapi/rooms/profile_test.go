@@ -49,6 +49,16 @@ func TestProfilesAndTheirPropagation(t *testing.T) {
 			}
 		})
 
+		t.Run("a deleted avatar leaves the member events", func(t *testing.T) {
+			roomID := createRoom(t, alice, nil)
+			alice.MustDo(t, http.MethodDelete, profile(alice.UserID)+"/avatar_url", nil, http.StatusOK)
+			wantError(t, alice.Do(t, http.MethodGet, profile(alice.UserID)+"/avatar_url", nil), 404, "M_NOT_FOUND")
+			member := stateEvent(t, alice, roomID, "m.room.member", alice.UserID)
+			if _, ok := member["avatar_url"]; ok || member["displayname"] != "Alice A." {
+				t.Errorf("member event after deleting the avatar: %v", member)
+			}
+		})
+
 		t.Run("a new join carries the current profile", func(t *testing.T) {
 			bob.MustDo(t, http.MethodPut, profile(bob.UserID)+"/displayname", map[string]any{"displayname": "Bobby"}, http.StatusOK)
 			roomID := createRoom(t, alice, map[string]any{"preset": "public_chat"})
@@ -70,6 +80,8 @@ func TestProfilesAndTheirPropagation(t *testing.T) {
 			}{
 				{"setting another user's name is M_FORBIDDEN", alice, http.MethodPut, profile(bob.UserID) + "/displayname", map[string]any{"displayname": "x"}, 403, "M_FORBIDDEN"},
 				{"a name over 256 characters is M_BAD_JSON", alice, http.MethodPut, profile(alice.UserID) + "/displayname", map[string]any{"displayname": strings.Repeat("a", 257)}, 400, "M_BAD_JSON"},
+				{"a null name is M_INVALID_PARAM", alice, http.MethodPut, profile(alice.UserID) + "/displayname", map[string]any{"displayname": nil}, 400, "M_INVALID_PARAM"},
+				{"deleting another user's avatar is M_FORBIDDEN", alice, http.MethodDelete, profile(bob.UserID) + "/avatar_url", nil, 403, "M_FORBIDDEN"},
 				{"a numeric name is M_BAD_JSON", alice, http.MethodPut, profile(alice.UserID) + "/displayname", map[string]any{"displayname": 3}, 400, "M_BAD_JSON"},
 				{"a body without the field is M_MISSING_PARAM", alice, http.MethodPut, profile(alice.UserID) + "/displayname", map[string]any{}, 400, "M_MISSING_PARAM"},
 				{"an avatar that is not an mxc URI is M_INVALID_PARAM", alice, http.MethodPut, profile(alice.UserID) + "/avatar_url", map[string]any{"avatar_url": "https://x/y"}, 400, "M_INVALID_PARAM"},
