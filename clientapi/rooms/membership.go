@@ -88,6 +88,11 @@ func (r *Rooms) join(req *http.Request, dev *httpapi.Device, roomID string) (any
 			return nil, errcode.GuestAccessForbidden("this room does not allow guests")
 		}
 	}
+	if m, err := r.membership(ctx, roomID, dev.UserID); err != nil {
+		return nil, err
+	} else if m.Membership == membershipBan {
+		return nil, bannedError("you are banned from this room")
+	}
 	content, err := r.memberContent(ctx, dev.UserID, membershipJoin, body.Reason, nil)
 	if err != nil {
 		return nil, err
@@ -166,7 +171,7 @@ func (r *Rooms) invite(req *http.Request, dev *httpapi.Device) (any, error) {
 	case membershipJoin:
 		return nil, errcode.Forbidden(body.UserID + " is already in the room")
 	case membershipBan:
-		return nil, errcode.Forbidden(body.UserID + " is banned from the room")
+		return nil, bannedError("cannot invite " + body.UserID + ", who is banned")
 	}
 	content, err := r.memberContent(ctx, body.UserID, membershipInvite, body.Reason, nil)
 	if err != nil {
@@ -200,6 +205,13 @@ func (r *Rooms) leave(req *http.Request, dev *httpapi.Device) (any, error) {
 	}
 	switch m.Membership {
 	case "":
+		exists, err := r.roomExists(ctx, roomID)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			return nil, errcode.NotFound("not a known room")
+		}
 		return nil, notInRoom()
 	case membershipLeave:
 		return struct{}{}, nil
@@ -249,7 +261,7 @@ func (r *Rooms) moderate(action string) httpapi.AuthedHandlerFunc {
 			}
 		case "unban":
 			if target.Membership != membershipBan {
-				return nil, errcode.Forbidden(body.UserID + " is not banned")
+				return nil, errcode.BadState("cannot unban " + body.UserID + ", who is not banned").WithStatus(http.StatusForbidden)
 			}
 			membership = membershipLeave
 		}
@@ -322,4 +334,10 @@ func (r *Rooms) requireLocal(userID string) error {
 		return errcode.Unknown("cannot invite " + userID + ": invites to other servers are not supported").WithStatus(http.StatusBadGateway)
 	}
 	return nil
+}
+
+// bannedError answers an action on a banned user other than ban, unban
+// or leave: 403 M_BAD_STATE, as Synapse answers.
+func bannedError(msg string) error {
+	return errcode.BadState(msg).WithStatus(http.StatusForbidden)
 }

@@ -57,7 +57,8 @@ func TestMembershipLifecycle(t *testing.T) {
 			if got := membership(t, alice, roomID, carol.UserID); got != "ban" {
 				t.Errorf("after ban membership %q", got)
 			}
-			wantError(t, carol.Do(t, http.MethodPost, path("join"), map[string]any{}), 403, "M_FORBIDDEN")
+			wantError(t, carol.Do(t, http.MethodPost, path("join"), map[string]any{}), 403, "M_BAD_STATE")
+			wantError(t, alice.Do(t, http.MethodPost, path("invite"), map[string]any{"user_id": carol.UserID}), 403, "M_BAD_STATE")
 			alice.MustDo(t, http.MethodPost, path("unban"), map[string]any{"user_id": carol.UserID}, http.StatusOK)
 			join(t, carol, roomID)
 		})
@@ -65,7 +66,8 @@ func TestMembershipLifecycle(t *testing.T) {
 		t.Run("kicking someone not in the room and unbanning someone not banned are refused", func(t *testing.T) {
 			dave := srv.NewUser(t, "dave")
 			wantError(t, alice.Do(t, http.MethodPost, path("kick"), map[string]any{"user_id": dave.UserID}), 403, "M_FORBIDDEN")
-			wantError(t, alice.Do(t, http.MethodPost, path("unban"), map[string]any{"user_id": dave.UserID}), 403, "M_FORBIDDEN")
+			wantError(t, alice.Do(t, http.MethodPost, path("unban"), map[string]any{"user_id": dave.UserID}), 403, "M_BAD_STATE")
+			wantError(t, dave.Do(t, http.MethodPost, path("leave"), map[string]any{}), 403, "M_FORBIDDEN")
 		})
 
 		t.Run("an invited user can reject the invite by leaving", func(t *testing.T) {
@@ -111,7 +113,7 @@ func TestMembershipLifecycle(t *testing.T) {
 			}{
 				{"joining an unknown room is M_NOT_FOUND", bob, unknown + "/join", map[string]any{}, 404, "M_NOT_FOUND"},
 				{"joining an unknown alias is M_NOT_FOUND", bob, v3 + "/join/" + esc("#nope:test.ocomms.local"), map[string]any{}, 404, "M_NOT_FOUND"},
-				{"leaving a room never joined is M_FORBIDDEN", bob, unknown + "/leave", map[string]any{}, 403, "M_FORBIDDEN"},
+				{"leaving an unknown room is M_NOT_FOUND", bob, unknown + "/leave", map[string]any{}, 404, "M_NOT_FOUND"},
 				{"inviting into a room one is not in is M_FORBIDDEN", carol, unknown + "/invite", map[string]any{"user_id": bob.UserID}, 403, "M_FORBIDDEN"},
 				{"an invite without user_id is M_MISSING_PARAM", alice, path("invite"), map[string]any{}, 400, "M_MISSING_PARAM"},
 				{"an invite of a bad user ID is M_INVALID_PARAM", alice, path("invite"), map[string]any{"user_id": "bob"}, 400, "M_INVALID_PARAM"},
