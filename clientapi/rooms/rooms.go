@@ -73,6 +73,7 @@ func (r *Rooms) Register(routes httpapi.Routes) {
 	r.registerDirectory(c)
 	r.registerUpgrade(c)
 	r.registerReport(c)
+	r.registerAdminReports(c)
 }
 
 // handle mounts an endpoint that needs an access token of a full
