@@ -170,6 +170,8 @@ func TestCreateRoomRejectsBadRequests(t *testing.T) {
 			{"an alias with a colon is M_INVALID_PARAM", alice, map[string]any{"room_alias_name": "a:b"}, 400, "M_INVALID_PARAM"},
 			{"an invitee that is not a user ID is M_INVALID_PARAM", alice, map[string]any{"invite": []string{"bob"}}, 400, "M_INVALID_PARAM"},
 			{"an invitee of another server is refused", alice, map[string]any{"invite": []string{"@bob:elsewhere.example"}}, 502, "M_UNKNOWN"},
+			{"a v12 room naming its creator in power levels is M_INVALID_ROOM_STATE", alice, map[string]any{"room_version": "12", "power_level_content_override": map[string]any{"users": map[string]any{alice.UserID: 100}}}, 400, "M_INVALID_ROOM_STATE"},
+			{"additional creators that are not user IDs are M_BAD_JSON", alice, map[string]any{"room_version": "12", "creation_content": map[string]any{"additional_creators": []string{"bob"}}}, 400, "M_BAD_JSON"},
 			{"initial state without content is M_BAD_JSON", alice, map[string]any{"initial_state": []map[string]any{{"type": "m.room.name"}}}, 400, "M_BAD_JSON"},
 			{"a request without a token is M_MISSING_TOKEN", srv.Anonymous(), map[string]any{}, 401, "M_MISSING_TOKEN"},
 		}

@@ -215,7 +215,8 @@ func (r *Rooms) setProfileField(ctx context.Context, userID, field string, value
 	if err := r.storeProfile(ctx, userID, p); err != nil {
 		return nil, err
 	}
-	r.propagateProfile(ctx, userID, p)
+	// The profile is stored: finish the rooms even if the client goes away.
+	r.propagateProfile(context.WithoutCancel(ctx), userID, p)
 	return struct{}{}, nil
 }
 
