@@ -258,15 +258,11 @@ func (r *Rooms) propagateProfile(ctx context.Context, userID string, p profile) 
 		r.log.ErrorContext(ctx, "listing rooms for a profile update", "user_id", userID, "error", err)
 		return
 	}
+	// A fresh join, as Synapse sends: the global profile replaces any
+	// per-room one, and the old join's reason does not carry over.
+	content := map[string]json.RawMessage{"membership": mustJSON(membershipJoin)}
+	setProfileFields(content, p)
 	for _, roomID := range roomIDs {
-		st, err := r.currentState(ctx, roomID, key(typeMember, userID))
-		if err != nil {
-			r.log.ErrorContext(ctx, "reading member event for a profile update", "room_id", roomID, "error", err)
-			continue
-		}
-		content := contentObject(st[key(typeMember, userID)])
-		content["membership"] = mustJSON(membershipJoin)
-		setProfileFields(content, p)
 		_, err = r.rooms.Submit(ctx, api.SubmitRequest{
 			RoomID: roomID, Type: typeMember, StateKey: strPtr(userID), Sender: userID, Content: mustJSON(content),
 		})
@@ -277,8 +273,6 @@ func (r *Rooms) propagateProfile(ctx context.Context, userID string, p profile) 
 }
 
 func setProfileFields(content map[string]json.RawMessage, p profile) {
-	delete(content, "displayname")
-	delete(content, "avatar_url")
 	if p.Displayname != nil {
 		content["displayname"] = mustJSON(*p.Displayname)
 	}
