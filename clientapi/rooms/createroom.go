@@ -89,6 +89,8 @@ func (r *Rooms) createRoom(req *http.Request, dev *httpapi.Device) (any, error) 
 		return nil, createRoomError(err)
 	}
 	roomID := res[0].RoomID
+	// The room exists: bind its alias even if the client goes away.
+	ctx = context.WithoutCancel(ctx)
 	public := body.Visibility == "public"
 	if alias != "" || public {
 		err := r.db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {

@@ -108,6 +108,8 @@ func (r *Rooms) upgrade(req *http.Request, dev *httpapi.Device) (any, error) {
 	}
 	newRoom := res[0].RoomID
 
+	// The new room exists: finish the move even if the client goes away.
+	ctx = context.WithoutCancel(ctx)
 	if err := r.retireRoom(ctx, old, oldRoom, newRoom, dev.UserID); err != nil {
 		return nil, err
 	}
