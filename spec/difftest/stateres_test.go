@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/bits"
 	"os"
 	"slices"
 	"strings"
@@ -65,7 +66,8 @@ func TestStateResolutionAgreesWithGomatrixserverlib(t *testing.T) {
 	for _, rules := range versions(t, gmslKnows) {
 		t.Run("v"+string(rules.ID), func(t *testing.T) {
 			r, n := newRand(t, 25)
-			conflicts, fallback, outside := 0, 0, 0
+			conflicts, agree := 0, 0
+			known := map[string]int{}
 			if rules.StateRes == roomversion.StateResV1 {
 				// Not compared yet: gomatrixserverlib's v1 resolution
 				// disagrees with ours on most random forks and the cases
@@ -98,62 +100,120 @@ func TestStateResolutionAgreesWithGomatrixserverlib(t *testing.T) {
 					conflicts++
 				}
 
-				lookup := func(ids []string) (map[string]event.PDU, error) {
-					out := map[string]event.PDU{}
-					for _, id := range ids {
-						if ev, ok := rm.events[id]; ok {
-							out[id] = ev
-						}
-					}
-					return out, nil
-				}
-				ours, err := stateres.Resolve(rules, sets, lookup, nil)
-				if err != nil {
-					t.Fatalf("room %d: Resolve: %v", i, err)
-				}
-				var all []gomatrixserverlib.PDU
-				for _, id := range sortedKeys(rm.gEvents) {
-					all = append(all, rm.gEvents[id])
-				}
-				resolved, err := quiet(t, func() (_ []gomatrixserverlib.PDU, err error) {
-					defer func() {
-						if p := recover(); p != nil {
-							err = fmt.Errorf("%w: %v", errGmslPanic, p)
-						}
-					}()
-					return gomatrixserverlib.ResolveConflictsNew(gomatrixserverlib.RoomVersion(rules.ID), gSets, all,
-						userIDForSender, func(string) bool { return false })
-				})
+				ours := rm.resolve(sets)
+				theirs, err := rm.gmslResolve(gSets)
 				if errors.Is(err, errGmslPanic) {
 					t.Skipf("gomatrixserverlib cannot resolve this room version: %v", err)
 				}
 				if err != nil {
 					t.Fatalf("room %d: gomatrixserverlib: %v", i, err)
 				}
-				theirs := stateres.StateMap{}
-				for _, ev := range resolved {
-					theirs[auth.StateKey{Type: ev.Type(), StateKey: *ev.StateKey()}] = ev.EventID()
+				if d := diffStates(rm, ours, v2Model{rm: rm}.resolve(sets)); d != "" {
+					t.Fatalf("room %d: the step-by-step model departs from our resolution (ours, model):\n%s", i, d)
 				}
 				diff := diffStates(rm, ours, theirs)
-				if diff != "" && pathLeavesConflictedSet(rm, sets, conflicted) {
-					// See knownOrderingThroughOutsideEvents.
-					outside++
+				if diff == "" {
+					agree++
 					continue
 				}
-				if diff != "" && needsConflictedAuthState(rm, sets, conflicted) {
-					// See gmslAuthEventsFallback.
-					fallback++
+				if cause := explainV2(rm, sets, theirs); cause != "" {
+					known[cause]++
 					continue
 				}
-				if diff != "" {
-					t.Errorf("room %d: resolved states differ (ours, theirs):\n%s\nconflicted:\n%s\npower levels: %s", i, diff,
-						describeConflicts(rm, conflicted), describe(rm, ours[auth.StateKey{Type: typePowerLevels}]))
-				}
+				t.Errorf("room %d: resolved states differ (ours, theirs):\n%s\nconflicted:\n%s\npower levels: %s", i, diff,
+					describeConflicts(rm, conflicted), describe(rm, ours[auth.StateKey{Type: typePowerLevels}]))
 			}
-			t.Logf("%d of %d forks had conflicts; %d differ on ordering through events outside the set, %d where gomatrixserverlib's auth_events fallback applies",
-				conflicts, n, outside, fallback)
+			t.Logf("%d of %d forks had conflicts; %d resolved alike; known departures of gomatrixserverlib: %v",
+				conflicts, n, agree, known)
 		})
 	}
+}
+
+// resolve is our resolution of the states.
+func (rm *room) resolve(sets []stateres.StateMap) stateres.StateMap {
+	rm.t.Helper()
+	lookup := func(ids []string) (map[string]event.PDU, error) {
+		out := map[string]event.PDU{}
+		for _, id := range ids {
+			if ev, ok := rm.events[id]; ok {
+				out[id] = ev
+			}
+		}
+		return out, nil
+	}
+	ours, err := stateres.Resolve(rm.rules, sets, lookup, nil)
+	if err != nil {
+		rm.t.Fatalf("Resolve: %v", err)
+	}
+	return ours
+}
+
+// gmslResolve is gomatrixserverlib's resolution of the states, given every
+// event of the room as the auth events.
+func (rm *room) gmslResolve(gSets [][]gomatrixserverlib.PDU) (stateres.StateMap, error) {
+	var all []gomatrixserverlib.PDU
+	for _, id := range sortedKeys(rm.gEvents) {
+		all = append(all, rm.gEvents[id])
+	}
+	resolved, err := quiet(rm.t, func() (_ []gomatrixserverlib.PDU, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("%w: %v", errGmslPanic, p)
+			}
+		}()
+		return gomatrixserverlib.ResolveConflictsNew(gomatrixserverlib.RoomVersion(rm.rules.ID), gSets, all,
+			userIDForSender, func(string) bool { return false })
+	})
+	if err != nil {
+		return nil, err
+	}
+	theirs := stateres.StateMap{}
+	for _, ev := range resolved {
+		theirs[auth.StateKey{Type: ev.Type(), StateKey: *ev.StateKey()}] = ev.EventID()
+	}
+	return theirs, nil
+}
+
+// explainV2 names the known departures of gomatrixserverlib that, switched
+// on in the step-by-step model, give its answer theirs; "" if none do.
+func explainV2(rm *room, sets []stateres.StateMap, theirs stateres.StateMap) string {
+	// The departures one at a time, then together: the first set that
+	// gives their answer is the explanation.
+	names := []string{"auth_events fallback", "mainline steps", "power ordering", "auth rules"}
+	for set := 1; set < 1<<len(names); set = nextBySize(set, len(names)) {
+		unknownAuth := false
+		m := v2Model{rm: rm, gmslFallback: set&1 != 0, gmslMainline: set&2 != 0, gmslOrder: set&4 != 0, gmslAuth: set&8 != 0,
+			unknownAuth: &unknownAuth}
+		if diffStates(rm, m.resolve(sets), theirs) == "" && !unknownAuth {
+			var in []string
+			for i, n := range names {
+				if set&(1<<i) != 0 {
+					in = append(in, n)
+				}
+			}
+			return strings.Join(in, " + ")
+		}
+	}
+	return ""
+}
+
+// nextBySize steps through the non-empty subsets of n switches (bit masks)
+// by size, then by value; it returns 1<<n after the last.
+func nextBySize(set, n int) int {
+	size := bits.OnesCount(uint(set))
+	for next := set + 1; next < 1<<n; next++ {
+		if bits.OnesCount(uint(next)) == size {
+			return next
+		}
+	}
+	for size++; size <= n; size++ {
+		for next := 1; next < 1<<n; next++ {
+			if bits.OnesCount(uint(next)) == size {
+				return next
+			}
+		}
+	}
+	return 1 << n
 }
 
 // diffStates lists the keys on which two states differ.
@@ -197,82 +257,8 @@ func describe(rm *room, id string) string {
 // cite the create event.
 var errGmslPanic = errors.New("gomatrixserverlib panicked")
 
-// gmslAuthEventsFallback: in the iterative auth checks, "If a
-// (event_type, state_key) key that is required for checking the
-// authorisation rules is not present in the state, then the appropriate
-// state event from the event's auth_events is used". gomatrixserverlib's
-// authAndApplyEvents means to do this but adds the event being checked
-// instead of its auth event (stateresolutionv2.go, AddEvent(event) in
-// addFromAuthEventsIfNotRejected), so such checks see no sender membership
-// or power levels. A difference on a fork where an event of the full
-// conflicted set needs a key that is itself conflicted is counted, not
-// failed.
-// https://spec.matrix.org/latest/rooms/v2/#state-resolution
-
-// knownOrderingThroughOutsideEvents is a known difference between our
-// state resolution and both Synapse and gomatrixserverlib, reported to the
-// owners of spec/stateres. The reverse topological power ordering sorts set
-// X "based on the DAG formed by auth events". Ours makes x precede y when an
-// auth_events path leads from y to x even through events outside the full
-// conflicted set (spec/stateres/topological.go, powerSubgraph); Synapse's
-// _add_event_and_auth_chain_to_graph and gomatrixserverlib keep only auth
-// edges between events of the full conflicted set and order the rest by
-// power level, timestamp and event ID. Example: a join rules change by a
-// user above the creator's level, whose own join cites the original join
-// rules; Synapse lets the original join rules win, we let the change win.
-// A difference on a fork with such a path is counted, not failed.
-
-// pathLeavesConflictedSet reports whether some power event of the full
-// conflicted set reaches another one only through events outside it.
-func pathLeavesConflictedSet(rm *room, sets []stateres.StateMap, conflicted stateres.ConflictedSet) bool {
-	rm.t.Helper()
-	full := fullConflictedSet(rm, sets, conflicted)
-	reach := func(from string, inside bool) map[string]bool {
-		seen := map[string]bool{}
-		stack := []string{from}
-		for len(stack) > 0 {
-			id := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			for _, a := range rm.events[id].AuthEventIDs() {
-				if _, in := full[a]; (inside && !in) || seen[a] {
-					continue
-				}
-				seen[a] = true
-				stack = append(stack, a)
-			}
-		}
-		return seen
-	}
-	for id := range full {
-		ev := rm.events[id]
-		if !isPowerEventForTest(ev) {
-			continue
-		}
-		all, within := reach(id, false), reach(id, true)
-		for other := range full {
-			if other != id && all[other] && !within[other] {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// isPowerEventForTest is the spec's power event: power levels, join rules,
-// create, or a member event that kicks or bans another user.
-func isPowerEventForTest(ev *event.Event) bool {
-	switch ev.Type() {
-	case typePowerLevels, typeJoinRules, typeCreate:
-		return ev.StateKeyEquals("")
-	case typeMember:
-		m := membershipOf(ev)
-		return (m == "leave" || m == "ban") && ev.StateKey() != nil && *ev.StateKey() != ev.Sender()
-	}
-	return false
-}
-
-// fullConflictedSet is the conflicted set and the auth difference.
-func fullConflictedSet(rm *room, sets []stateres.StateMap, conflicted stateres.ConflictedSet) map[string]struct{} {
+// authDifference is the auth difference of the states.
+func authDifference(rm *room, sets []stateres.StateMap) map[string]struct{} {
 	rm.t.Helper()
 	lookup := func(ids []string) (map[string]event.PDU, error) {
 		out := map[string]event.PDU{}
@@ -287,31 +273,34 @@ func fullConflictedSet(rm *room, sets []stateres.StateMap, conflicted stateres.C
 	if err != nil {
 		rm.t.Fatal(err)
 	}
-	full := conflicted.Events()
-	for id := range diff {
+	return diff
+}
+
+// fullConflictedSet is the conflicted set and the auth difference, less
+// the events of the unconflicted state map (see resolveV2 in
+// spec/stateres).
+func fullConflictedSet(rm *room, sets []stateres.StateMap, conflicted stateres.ConflictedSet) map[string]struct{} {
+	full := authDifference(rm, sets)
+	unconflicted, _ := stateres.SeparateV2(sets)
+	for _, id := range unconflicted {
+		delete(full, id)
+	}
+	for id := range conflicted.Events() {
 		full[id] = struct{}{}
 	}
 	return full
 }
 
-// needsConflictedAuthState reports whether an event of the conflicted set
-// or of the auth difference needs, for its auth checks, a state key that is
-// not in the unconflicted state map.
-func needsConflictedAuthState(rm *room, sets []stateres.StateMap, conflicted stateres.ConflictedSet) bool {
-	rm.t.Helper()
-	unconflicted, _ := stateres.SeparateV2(sets)
-	full := fullConflictedSet(rm, sets, conflicted)
-	for id := range full {
-		ev := rm.events[id]
-		needed, err := auth.StateNeeded(rm.rules, ev.Type(), ev.StateKey(), ev.Sender(), ev.Content())
-		if err != nil {
-			return true
-		}
-		for _, k := range needed {
-			if _, ok := unconflicted[k]; !ok {
-				return true
-			}
-		}
+// isPowerEventForTest is the spec's power event (power levels, join rules,
+// or a member event that kicks or bans another user) or, as in Synapse,
+// the create event.
+func isPowerEventForTest(ev *event.Event) bool {
+	switch ev.Type() {
+	case typePowerLevels, typeJoinRules, typeCreate:
+		return ev.StateKeyEquals("")
+	case typeMember:
+		m := membershipOf(ev)
+		return (m == "leave" || m == "ban") && ev.StateKey() != nil && *ev.StateKey() != ev.Sender()
 	}
 	return false
 }
