@@ -1,7 +1,10 @@
 package difftest
 
 import (
+	"bytes"
 	"cmp"
+	"crypto/sha1"
+	"maps"
 	"math"
 	"slices"
 
@@ -369,4 +372,79 @@ func (m v2Model) allowed(ev *event.Event, seen stateMap) bool {
 		*m.unknownAuth = true
 	}
 	return theirs == nil
+}
+
+// v1Model replays state resolution v1 as Synapse's synapse/state/v1.py
+// does, deciding each check with our auth rules or, with gmslAuth, with
+// gomatrixserverlib's (see v2Model.gmslAuth).
+type v1Model struct {
+	rm          *room
+	gmslAuth    bool
+	unknownAuth *bool
+}
+
+func (m v1Model) resolve(sets []stateres.StateMap) stateres.StateMap {
+	rm := m.rm
+	resolved, conflicted := stateres.SeparateV1(sets)
+	v2 := v2Model{rm: rm, gmslAuth: m.gmslAuth, unknownAuth: m.unknownAuth}
+	allowed := func(ev *event.Event, state stateres.StateMap) bool {
+		seen := stateMap{}
+		for k, id := range state {
+			seen[k] = rm.events[id]
+		}
+		return v2.allowed(ev, seen)
+	}
+	// By depth descending, then sha1(event_id) ascending.
+	ordered := func(ids []string) []string {
+		out := slices.Clone(ids)
+		slices.SortFunc(out, func(a, b string) int {
+			ha, hb := sha1.Sum([]byte(a)), sha1.Sum([]byte(b))
+			return cmp.Or(cmp.Compare(rm.events[b].Depth(), rm.events[a].Depth()), bytes.Compare(ha[:], hb[:]))
+		})
+		return out
+	}
+	keys := sortedStateKeys(conflicted)
+	done := map[auth.StateKey]bool{}
+	for _, inClass := range []func(auth.StateKey) bool{
+		func(k auth.StateKey) bool { return k == auth.StateKey{Type: typePowerLevels} },
+		func(k auth.StateKey) bool { return k.Type == typeJoinRules },
+		func(k auth.StateKey) bool { return k.Type == typeMember },
+	} {
+		winners := stateres.StateMap{}
+		for _, k := range keys {
+			if !inClass(k) || done[k] {
+				continue
+			}
+			done[k] = true
+			list := ordered(conflicted[k])
+			slices.Reverse(list)
+			chosen := list[0]
+			for _, id := range list[1:] {
+				state := maps.Clone(resolved)
+				state[k] = chosen
+				if !allowed(rm.events[id], state) {
+					break
+				}
+				chosen = id
+			}
+			winners[k] = chosen
+		}
+		maps.Copy(resolved, winners)
+	}
+	winners := stateres.StateMap{}
+	for _, k := range keys {
+		if done[k] {
+			continue
+		}
+		list := ordered(conflicted[k])
+		winners[k] = list[len(list)-1]
+		for _, id := range list {
+			if allowed(rm.events[id], resolved) {
+				winners[k] = id
+				break
+			}
+		}
+	}
+	maps.Copy(resolved, winners)
+	return resolved
 }

@@ -61,19 +61,16 @@ func (rm *room) stableSenders() []string {
 
 // TestStateResolutionAgreesWithGomatrixserverlib resolves random forks of
 // random rooms (two or three branches with conflicting power levels, join
-// rules, memberships and topics) with both implementations.
+// rules, memberships and topics) with both implementations. Where the
+// answers differ, a step-by-step model of the algorithm (which must give
+// our answer) gives theirs once one or more of gomatrixserverlib's known
+// departures are switched on in it, or the test fails.
 func TestStateResolutionAgreesWithGomatrixserverlib(t *testing.T) {
 	for _, rules := range versions(t, gmslKnows) {
 		t.Run("v"+string(rules.ID), func(t *testing.T) {
 			r, n := newRand(t, 25)
 			conflicts, agree := 0, 0
 			known := map[string]int{}
-			if rules.StateRes == roomversion.StateResV1 {
-				// Not compared yet: gomatrixserverlib's v1 resolution
-				// disagrees with ours on most random forks and the cases
-				// have not been analysed against Synapse.
-				t.Skip("state resolution v1 is not compared")
-			}
 			for i := range n {
 				rm := newRandomRoom(t, r, rules)
 				rm.intLevels = true
@@ -95,7 +92,11 @@ func TestStateResolutionAgreesWithGomatrixserverlib(t *testing.T) {
 					sets = append(sets, set)
 					gSets = append(gSets, g)
 				}
-				_, conflicted := stateres.SeparateV2(sets)
+				separate := stateres.SeparateV2
+				if rules.StateRes == roomversion.StateResV1 {
+					separate = stateres.SeparateV1
+				}
+				_, conflicted := separate(sets)
 				if len(conflicted) > 0 {
 					conflicts++
 				}
@@ -108,7 +109,12 @@ func TestStateResolutionAgreesWithGomatrixserverlib(t *testing.T) {
 				if err != nil {
 					t.Fatalf("room %d: gomatrixserverlib: %v", i, err)
 				}
-				if d := diffStates(rm, ours, v2Model{rm: rm}.resolve(sets)); d != "" {
+				model := v2Model{rm: rm}.resolve
+				explain := explainV2
+				if rules.StateRes == roomversion.StateResV1 {
+					model, explain = v1Model{rm: rm}.resolve, explainV1
+				}
+				if d := diffStates(rm, ours, model(sets)); d != "" {
 					t.Fatalf("room %d: the step-by-step model departs from our resolution (ours, model):\n%s", i, d)
 				}
 				diff := diffStates(rm, ours, theirs)
@@ -116,7 +122,7 @@ func TestStateResolutionAgreesWithGomatrixserverlib(t *testing.T) {
 					agree++
 					continue
 				}
-				if cause := explainV2(rm, sets, theirs); cause != "" {
+				if cause := explain(rm, sets, theirs); cause != "" {
 					known[cause]++
 					continue
 				}
@@ -154,6 +160,18 @@ func (rm *room) gmslResolve(gSets [][]gomatrixserverlib.PDU) (stateres.StateMap,
 	var all []gomatrixserverlib.PDU
 	for _, id := range sortedKeys(rm.gEvents) {
 		all = append(all, rm.gEvents[id])
+	}
+	if rm.rules.StateRes == roomversion.StateResV1 {
+		// Its v1 resolution takes every event given as the state R it
+		// starts from ("Add the unconflicted auth events needed for auth
+		// checks"), so it is given the unconflicted state map, which is
+		// the spec's R: "the union of the states to be resolved,
+		// excluding any conflicting events".
+		all = nil
+		unconflicted, _ := stateres.SeparateV1(rm.stateSetsOf(gSets))
+		for _, id := range sortedKeys(map[string]bool(invert(unconflicted))) {
+			all = append(all, rm.gEvents[id])
+		}
 	}
 	resolved, err := quiet(rm.t, func() (_ []gomatrixserverlib.PDU, err error) {
 		defer func() {
@@ -193,6 +211,17 @@ func explainV2(rm *room, sets []stateres.StateMap, theirs stateres.StateMap) str
 			}
 			return strings.Join(in, " + ")
 		}
+	}
+	return ""
+}
+
+// explainV1 is explainV2 for state resolution v1, whose only known
+// departures in gomatrixserverlib are those of its auth rules once it is
+// given the spec's starting state (see gmslResolve).
+func explainV1(rm *room, sets []stateres.StateMap, theirs stateres.StateMap) string {
+	unknownAuth := false
+	if diffStates(rm, v1Model{rm: rm, gmslAuth: true, unknownAuth: &unknownAuth}.resolve(sets), theirs) == "" && !unknownAuth {
+		return "auth rules"
 	}
 	return ""
 }
@@ -318,4 +347,24 @@ func quiet[T any](t *testing.T, f func() (T, error)) (T, error) {
 	os.Stdout = null
 	defer func() { os.Stdout = saved }()
 	return f()
+}
+
+func (rm *room) stateSetsOf(gSets [][]gomatrixserverlib.PDU) []stateres.StateMap {
+	var sets []stateres.StateMap
+	for _, g := range gSets {
+		set := stateres.StateMap{}
+		for _, ev := range g {
+			set[auth.StateKey{Type: ev.Type(), StateKey: *ev.StateKey()}] = ev.EventID()
+		}
+		sets = append(sets, set)
+	}
+	return sets
+}
+
+func invert(m stateres.StateMap) map[string]bool {
+	out := map[string]bool{}
+	for _, id := range m {
+		out[id] = true
+	}
+	return out
 }
