@@ -192,6 +192,8 @@ func All() []Rules {
 	for _, r := range registry {
 		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i].ID) < len(out[j].ID) || len(out[i].ID) == len(out[j].ID) && out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool {
+		return len(out[i].ID) < len(out[j].ID) || len(out[i].ID) == len(out[j].ID) && out[i].ID < out[j].ID
+	})
 	return out
 }
