@@ -19,6 +19,8 @@ import (
 // ClientAPI is the Client-Server API component (accounts are a component of
 // their own, because every other component authenticates through them).
 type ClientAPI struct {
+	cfg   config.Config
+	authn httpapi.Authenticator
 	log   *slog.Logger
 	rooms *rooms.Rooms
 }
@@ -26,7 +28,7 @@ type ClientAPI struct {
 // New builds the component.
 func New(cfg config.Config, db *storage.DB, rs api.API, authn httpapi.Authenticator, log *slog.Logger) *ClientAPI {
 	log = log.With(slog.String("component", "clientapi"))
-	return &ClientAPI{log: log, rooms: rooms.New(cfg, db, rs, authn, log)}
+	return &ClientAPI{cfg: cfg, authn: authn, log: log, rooms: rooms.New(cfg, db, rs, authn, log)}
 }
 
 // Name identifies the component in logs and migrations.
@@ -45,5 +47,7 @@ func (c *ClientAPI) Forgotten() rooms.Forgotten { return c.rooms }
 // Register mounts the component's routes.
 func (c *ClientAPI) Register(routes httpapi.Routes) {
 	registerVersions(routes.Client)
+	registerCapabilities(routes.Client, c.cfg, c.authn)
+	registerWellKnown(routes.Client, c.cfg.WellKnown)
 	c.rooms.Register(routes)
 }

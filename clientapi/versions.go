@@ -8,12 +8,29 @@ import (
 	"github.com/ocomms/ocomms/internal/httpapi"
 )
 
-// supportedVersions lists the spec versions whose every required endpoint
-// this server implements. Clients switch features on by these, so a version
-// is added only once that is true.
-var supportedVersions = []string{}
+// supportedVersions lists the spec versions clients may rely on. Clients
+// switch features on by these, so a version is listed only when every
+// endpoint it adds or changes in the modules we serve (accounts, login,
+// devices, rooms and membership, state, sending, redaction, aliases, the
+// room directory, upgrades, reporting, profiles, filters, /sync, /messages,
+// /context, members, capabilities, discovery) is mounted and answers as
+// that version says. Modules we do not serve at all (end-to-end
+// encryption, typing, receipts, presence, account data, push, media) are
+// absent under every version alike, so they do not set the ceiling.
+//
+// r0.0.1 to r0.6.1 are the pre-v1 releases of those endpoints. v1.1 adds
+// knocking (POST /knock) and device_id in /whoami, both served. v1.2 is
+// the ceiling we do not reach: it adds the space hierarchy
+// (GET /rooms/{roomId}/hierarchy), which is not served, so nothing later
+// is listed either even though some later endpoints (/refresh of v1.3,
+// /login/get_token of v1.7) are.
+var supportedVersions = []string{
+	"r0.0.1", "r0.1.0", "r0.2.0", "r0.3.0", "r0.4.0", "r0.5.0", "r0.6.0", "r0.6.1",
+	"v1.1",
+}
 
-// unstableFeatures advertises optional behaviour clients probe for.
+// unstableFeatures advertises optional behaviour clients probe for; none
+// of the MSC flags apply to what is served.
 var unstableFeatures = map[string]bool{}
 
 type versionsResponse struct {

@@ -25,6 +25,7 @@ func (r *Rooms) registerMembership(c *mux.Router) {
 	r.handle(c, http.MethodPost, "/rooms/{roomId}/ban", r.moderate(membershipBan))
 	r.handle(c, http.MethodPost, "/rooms/{roomId}/unban", r.moderate("unban"))
 	r.handle(c, http.MethodGet, "/joined_rooms", r.joinedRooms)
+	r.handle(c, http.MethodPost, "/knock/{roomIdOrAlias}", r.knock)
 }
 
 type joinRequest struct {
@@ -42,24 +43,26 @@ func (r *Rooms) joinRoomID(req *http.Request, dev *httpapi.Device) (any, error) 
 
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3joinroomidoralias
 func (r *Rooms) joinRoomIDOrAlias(req *http.Request, dev *httpapi.Device) (any, error) {
-	target := vars(req)["roomIdOrAlias"]
-	switch {
-	case len(target) > 0 && target[0] == id.SigilRoomAlias:
+	roomID, err := r.roomIDOrAlias(req.Context(), vars(req)["roomIdOrAlias"])
+	if err != nil {
+		return nil, err
+	}
+	return r.join(req, dev, roomID)
+}
+
+// roomIDOrAlias resolves the {roomIdOrAlias} of /join and /knock.
+func (r *Rooms) roomIDOrAlias(ctx context.Context, target string) (string, error) {
+	if len(target) > 0 && target[0] == id.SigilRoomAlias {
 		alias, err := id.ParseRoomAlias(target)
 		if err != nil {
-			return nil, errcode.InvalidParam("invalid room alias")
+			return "", errcode.InvalidParam("invalid room alias")
 		}
-		roomID, err := r.resolveAlias(req.Context(), alias)
-		if err != nil {
-			return nil, err
-		}
-		return r.join(req, dev, roomID)
-	default:
-		if _, err := id.ParseRoomID(target); err != nil {
-			return nil, errcode.InvalidParam("not a room ID or alias")
-		}
-		return r.join(req, dev, target)
+		return r.resolveAlias(ctx, alias)
 	}
+	if _, err := id.ParseRoomID(target); err != nil {
+		return "", errcode.InvalidParam("not a room ID or alias")
+	}
+	return target, nil
 }
 
 // join joins a room this server is in. Joining again with an unchanged

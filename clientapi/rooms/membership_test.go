@@ -130,3 +130,41 @@ func TestMembershipLifecycle(t *testing.T) {
 		})
 	})
 }
+
+func TestKnock(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
+		srv := start(t, b)
+		alice, bob := srv.NewUser(t, "alice"), srv.NewUser(t, "bob")
+		knockRoom := createRoom(t, alice, map[string]any{
+			"room_version": "10",
+			"initial_state": []any{map[string]any{"type": "m.room.join_rules", "state_key": "", "content": map[string]any{"join_rule": "knock"}}},
+		})
+		inviteRoom := createRoom(t, alice, map[string]any{"preset": "private_chat"})
+
+		tests := []struct {
+			name, target string
+			status       int
+			errcode      string
+		}{
+			{"knock on a room whose join rule is knock", knockRoom, http.StatusOK, ""},
+			{"knock on an invite-only room", inviteRoom, http.StatusForbidden, "M_FORBIDDEN"},
+			{"knock on an unknown room", "!nowhere:test.ocomms.local", http.StatusNotFound, "M_NOT_FOUND"},
+			{"knock on a malformed target", "nonsense", http.StatusBadRequest, "M_INVALID_PARAM"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				resp := bob.Do(t, http.MethodPost, v3+"/knock/"+esc(tt.target), map[string]any{"reason": "let me in"})
+				if tt.errcode != "" {
+					wantError(t, resp, tt.status, tt.errcode)
+					return
+				}
+				if resp.Status != tt.status || resp.Map(t)["room_id"] != tt.target {
+					t.Fatalf("knock: %d %s", resp.Status, resp.Body)
+				}
+				if got := membership(t, alice, tt.target, bob.UserID); got != "knock" {
+					t.Fatalf("bob's membership %q, want knock", got)
+				}
+			})
+		}
+	})
+}

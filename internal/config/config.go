@@ -36,6 +36,19 @@ type Config struct {
 	Registration Registration `yaml:"registration"`
 	Auth         Auth         `yaml:"auth"`
 	RateLimits   RateLimits   `yaml:"rate_limits"`
+	WellKnown    WellKnown    `yaml:"well_known"`
+}
+
+// WellKnown is what /.well-known/matrix/* tells clients and other servers
+// about where this server is reached. Each document is served only when its
+// key is set, as Synapse serves the client one only with public_baseurl.
+type WellKnown struct {
+	// ClientBaseURL is the public URL of the Client-Server API (the
+	// m.homeserver base_url of /.well-known/matrix/client).
+	ClientBaseURL string `yaml:"client_base_url"`
+	// Server is the host:port other servers reach the federation API on
+	// (the m.server of /.well-known/matrix/server).
+	Server string `yaml:"server"`
 }
 
 // Rooms holds room defaults.

@@ -136,6 +136,16 @@ rate_limits:
     per_second: {{.RateLimits.Send.PerSecond}}
     burst: {{.RateLimits.Send.Burst}}
 
+well_known:
+  # Public URL of the client API, served as /.well-known/matrix/client so
+  # clients find the server from the user ID's domain, such as
+  # https://matrix.example.org. Empty: that document answers 404.
+  client_base_url: {{printf "%q" .WellKnown.ClientBaseURL}}
+  # host:port other servers reach the federation API on, served as
+  # /.well-known/matrix/server (delegation), such as matrix.example.org:443.
+  # Empty: that document answers 404.
+  server: {{printf "%q" .WellKnown.Server}}
+
 limits:
   # Largest request body accepted on the API listeners (media uploads have
   # their own limit).

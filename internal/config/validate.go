@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -121,6 +122,17 @@ func (c Config) Validate() error {
 	for key, rl := range map[string]RateLimit{"login": c.RateLimits.Login, "register": c.RateLimits.Register, "send": c.RateLimits.Send} {
 		if rl.PerSecond <= 0 || rl.Burst < 1 {
 			bad("rate_limits."+key, "per_second must be positive and burst at least 1")
+		}
+	}
+
+	if u := c.WellKnown.ClientBaseURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			bad("well_known.client_base_url", "must be an http(s) URL such as https://matrix.example.org, got %q", u)
+		}
+	}
+	if s := c.WellKnown.Server; s != "" {
+		if err := validServerName(s); err != nil {
+			bad("well_known.server", "must be a host with an optional port, such as matrix.example.org:443: %v", err)
 		}
 	}
 
