@@ -136,7 +136,7 @@ func TestKnock(t *testing.T) {
 		srv := start(t, b)
 		alice, bob := srv.NewUser(t, "alice"), srv.NewUser(t, "bob")
 		knockRoom := createRoom(t, alice, map[string]any{
-			"room_version": "10",
+			"room_version":  "10",
 			"initial_state": []any{map[string]any{"type": "m.room.join_rules", "state_key": "", "content": map[string]any{"join_rule": "knock"}}},
 		})
 		inviteRoom := createRoom(t, alice, map[string]any{"preset": "private_chat"})
