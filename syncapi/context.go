@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/gorilla/mux"
-
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/spec/errcode"
 )
@@ -30,7 +28,7 @@ type contextResponse struct {
 // visibleEvent loads an event of the room the user may see, answering
 // M_NOT_FOUND otherwise so that invisible events cannot be probed.
 func (s *SyncAPI) visibleEvent(r *http.Request, device *httpapi.Device) (*eventRow, *visibility, int64, error) {
-	vars := mux.Vars(r)
+	vars := httpapi.Vars(r)
 	ctx := r.Context()
 	now, err := s.currentPosition(ctx)
 	if err != nil {

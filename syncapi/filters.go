@@ -12,8 +12,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/gorilla/mux"
-
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/spec/errcode"
 )
@@ -28,7 +26,7 @@ func (s *SyncAPI) registerFilters(routes httpapi.Routes) {
 }
 
 func (s *SyncAPI) handlePostFilter(r *http.Request, device *httpapi.Device) (any, error) {
-	if mux.Vars(r)["userId"] != device.UserID {
+	if httpapi.Vars(r)["userId"] != device.UserID {
 		return nil, errcode.Forbidden("cannot create filters for other users")
 	}
 	body, err := io.ReadAll(r.Body)
@@ -59,7 +57,7 @@ func (s *SyncAPI) handlePostFilter(r *http.Request, device *httpapi.Device) (any
 }
 
 func (s *SyncAPI) handleGetFilter(r *http.Request, device *httpapi.Device) (any, error) {
-	vars := mux.Vars(r)
+	vars := httpapi.Vars(r)
 	if vars["userId"] != device.UserID {
 		return nil, errcode.Forbidden("cannot get filters for other users")
 	}

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/gorilla/mux"
-
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/spec/errcode"
 )
@@ -23,7 +21,7 @@ var memberships = map[string]bool{"join": true, "invite": true, "knock": true, "
 // or for a user who left, as they were when they left.
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3roomsroomidmembers
 func (s *SyncAPI) handleMembers(r *http.Request, device *httpapi.Device) (any, error) {
-	roomID := mux.Vars(r)["roomId"]
+	roomID := httpapi.Vars(r)["roomId"]
 	q := r.URL.Query()
 	membership, notMembership := q.Get("membership"), q.Get("not_membership")
 	for _, m := range []string{membership, notMembership} {
@@ -95,7 +93,7 @@ type joinedMember struct {
 // handleJoinedMembers maps the joined members to their profile in the room.
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3roomsroomidjoined_members
 func (s *SyncAPI) handleJoinedMembers(r *http.Request, device *httpapi.Device) (any, error) {
-	roomID := mux.Vars(r)["roomId"]
+	roomID := httpapi.Vars(r)["roomId"]
 	ctx := r.Context()
 	now, err := s.currentPosition(ctx)
 	if err != nil {

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/gorilla/mux"
-
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/spec/errcode"
 )
@@ -38,7 +36,7 @@ type messagesResponse struct {
 // handleMessages pages through a room's history in topological order.
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3roomsroomidmessages
 func (s *SyncAPI) handleMessages(r *http.Request, device *httpapi.Device) (any, error) {
-	roomID := mux.Vars(r)["roomId"]
+	roomID := httpapi.Vars(r)["roomId"]
 	q := r.URL.Query()
 	var dir direction
 	switch q.Get("dir") {

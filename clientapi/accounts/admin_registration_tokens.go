@@ -54,9 +54,9 @@ func (a *Accounts) listRegistrationTokens(r *http.Request, _ *httpapi.Device) (a
 }
 
 func (a *Accounts) getRegistrationToken(r *http.Request, _ *httpapi.Device) (any, error) {
-	t, err := a.GetRegistrationToken(r.Context(), mux.Vars(r)["token"])
+	t, err := a.GetRegistrationToken(r.Context(), httpapi.Vars(r)["token"])
 	if errors.Is(err, ErrTokenNotFound) {
-		return nil, errcode.NotFound("No such registration token: " + mux.Vars(r)["token"])
+		return nil, errcode.NotFound("No such registration token: " + httpapi.Vars(r)["token"])
 	}
 	return t, err
 }
@@ -135,17 +135,17 @@ func (a *Accounts) updateRegistrationToken(r *http.Request, _ *httpapi.Device) (
 	if u.ExpiryTime != nil && *u.ExpiryTime < nowMs() {
 		return nil, errcode.InvalidParam("expiry_time must not be in the past")
 	}
-	t, err := a.UpdateRegistrationToken(r.Context(), mux.Vars(r)["token"], u)
+	t, err := a.UpdateRegistrationToken(r.Context(), httpapi.Vars(r)["token"], u)
 	if errors.Is(err, ErrTokenNotFound) {
-		return nil, errcode.NotFound("No such registration token: " + mux.Vars(r)["token"])
+		return nil, errcode.NotFound("No such registration token: " + httpapi.Vars(r)["token"])
 	}
 	return t, err
 }
 
 func (a *Accounts) deleteRegistrationToken(r *http.Request, _ *httpapi.Device) (any, error) {
-	err := a.DeleteRegistrationToken(r.Context(), mux.Vars(r)["token"])
+	err := a.DeleteRegistrationToken(r.Context(), httpapi.Vars(r)["token"])
 	if errors.Is(err, ErrTokenNotFound) {
-		return nil, errcode.NotFound("No such registration token: " + mux.Vars(r)["token"])
+		return nil, errcode.NotFound("No such registration token: " + httpapi.Vars(r)["token"])
 	}
 	if err != nil {
 		return nil, err

@@ -79,7 +79,7 @@ func errUnknownDevice() error { return errcode.NotFound("Device not found") }
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3devicesdeviceid
 func (a *Accounts) getDevice(r *http.Request, caller *httpapi.Device) (any, error) {
 	d, err := scanDevice(a.db.QueryRow(r.Context(), `SELECT `+deviceColumns+` FROM accounts_devices WHERE user_id = $1 AND device_id = $2`,
-		caller.UserID, mux.Vars(r)["deviceId"]))
+		caller.UserID, httpapi.Vars(r)["deviceId"]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUnknownDevice()
 	}
@@ -102,7 +102,7 @@ func (a *Accounts) putDevice(r *http.Request, caller *httpapi.Device) (any, erro
 	if err := validateDeviceOptions(nil, req.DisplayName); err != nil {
 		return nil, err
 	}
-	deviceID := mux.Vars(r)["deviceId"]
+	deviceID := httpapi.Vars(r)["deviceId"]
 	err := a.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM accounts_devices WHERE user_id = $1 AND device_id = $2`, caller.UserID, deviceID).Scan(&one)
@@ -141,7 +141,7 @@ func (a *Accounts) deleteDevice(r *http.Request, caller *httpapi.Device) (any, e
 			return nil, err
 		}
 	}
-	return a.removeDevices(r, caller, req.Auth, []string{mux.Vars(r)["deviceId"]})
+	return a.removeDevices(r, caller, req.Auth, []string{httpapi.Vars(r)["deviceId"]})
 }
 
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3delete_devices

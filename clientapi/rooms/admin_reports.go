@@ -163,7 +163,7 @@ func (r *Rooms) loadReport(ctx context.Context, id int64, events bool) (report, 
 }
 
 func reportID(req *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(vars(req)["reportId"], 10, 64)
+	id, err := strconv.ParseInt(httpapi.Vars(req)["reportId"], 10, 64)
 	if err != nil || id <= 0 {
 		return 0, errcode.InvalidParam("the report ID must be a positive integer")
 	}

@@ -44,7 +44,7 @@ type putAliasRequest struct {
 //
 // https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3directoryroomroomalias
 func (r *Rooms) putAlias(req *http.Request, dev *httpapi.Device) (any, error) {
-	alias, err := r.parseLocalAlias(vars(req)["roomAlias"])
+	alias, err := r.parseLocalAlias(httpapi.Vars(req)["roomAlias"])
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (r *Rooms) putAlias(req *http.Request, dev *httpapi.Device) (any, error) {
 //
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3directoryroomroomalias
 func (r *Rooms) getAlias(req *http.Request) (any, error) {
-	alias, err := id.ParseRoomAlias(vars(req)["roomAlias"])
+	alias, err := id.ParseRoomAlias(httpapi.Vars(req)["roomAlias"])
 	if err != nil {
 		return nil, errcode.InvalidParam("invalid room alias")
 	}
@@ -120,7 +120,7 @@ func (r *Rooms) resolveAlias(ctx context.Context, alias id.RoomAlias) (string, e
 //
 // https://spec.matrix.org/latest/client-server-api/#delete_matrixclientv3directoryroomroomalias
 func (r *Rooms) deleteAliasHandler(req *http.Request, dev *httpapi.Device) (any, error) {
-	alias, err := r.parseLocalAlias(vars(req)["roomAlias"])
+	alias, err := r.parseLocalAlias(httpapi.Vars(req)["roomAlias"])
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (r *Rooms) dropFromCanonicalAlias(ctx context.Context, roomID, alias, sende
 //
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3roomsroomidaliases
 func (r *Rooms) getRoomAliases(req *http.Request, dev *httpapi.Device) (any, error) {
-	roomID := vars(req)["roomId"]
+	roomID := httpapi.Vars(req)["roomId"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
 	}

@@ -33,7 +33,7 @@ func (r *Rooms) registerDirectory(c *mux.Router) {
 
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3directorylistroomroomid
 func (r *Rooms) getVisibility(req *http.Request) (any, error) {
-	roomID := vars(req)["roomId"]
+	roomID := httpapi.Vars(req)["roomId"]
 	ctx := req.Context()
 	exists, err := r.roomExists(ctx, roomID)
 	if err != nil {
@@ -61,7 +61,7 @@ type visibilityRequest struct {
 //
 // https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3directorylistroomroomid
 func (r *Rooms) putVisibility(req *http.Request, dev *httpapi.Device) (any, error) {
-	roomID := vars(req)["roomId"]
+	roomID := httpapi.Vars(req)["roomId"]
 	var body visibilityRequest
 	if err := httpapi.DecodeJSON(req, &body); err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ func (r *Rooms) knock(req *http.Request, dev *httpapi.Device) (any, error) {
 		return nil, err
 	}
 	ctx := req.Context()
-	roomID, err := r.roomIDOrAlias(ctx, vars(req)["roomIdOrAlias"])
+	roomID, err := r.roomIDOrAlias(ctx, httpapi.Vars(req)["roomIdOrAlias"])
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ type joinRequest struct {
 
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3roomsroomidjoin
 func (r *Rooms) joinRoomID(req *http.Request, dev *httpapi.Device) (any, error) {
-	roomID := vars(req)["roomId"]
+	roomID := httpapi.Vars(req)["roomId"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
 	}
@@ -43,7 +43,7 @@ func (r *Rooms) joinRoomID(req *http.Request, dev *httpapi.Device) (any, error) 
 
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3joinroomidoralias
 func (r *Rooms) joinRoomIDOrAlias(req *http.Request, dev *httpapi.Device) (any, error) {
-	roomID, err := r.roomIDOrAlias(req.Context(), vars(req)["roomIdOrAlias"])
+	roomID, err := r.roomIDOrAlias(req.Context(), httpapi.Vars(req)["roomIdOrAlias"])
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func decodeTarget(req *http.Request) (targetRequest, error) {
 
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3roomsroomidinvite
 func (r *Rooms) invite(req *http.Request, dev *httpapi.Device) (any, error) {
-	roomID := vars(req)["roomId"]
+	roomID := httpapi.Vars(req)["roomId"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
 	}
@@ -193,7 +193,7 @@ func (r *Rooms) invite(req *http.Request, dev *httpapi.Device) (any, error) {
 //
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3roomsroomidleave
 func (r *Rooms) leave(req *http.Request, dev *httpapi.Device) (any, error) {
-	roomID := vars(req)["roomId"]
+	roomID := httpapi.Vars(req)["roomId"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
 	}
@@ -240,7 +240,7 @@ func (r *Rooms) leave(req *http.Request, dev *httpapi.Device) (any, error) {
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3roomsroomidunban
 func (r *Rooms) moderate(action string) httpapi.AuthedHandlerFunc {
 	return func(req *http.Request, dev *httpapi.Device) (any, error) {
-		roomID := vars(req)["roomId"]
+		roomID := httpapi.Vars(req)["roomId"]
 		if _, err := id.ParseRoomID(roomID); err != nil {
 			return nil, errcode.InvalidParam("invalid room ID")
 		}
@@ -298,7 +298,7 @@ func (r *Rooms) joinedRooms(req *http.Request, dev *httpapi.Device) (any, error)
 //
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3roomsroomidforget
 func (r *Rooms) forget(req *http.Request, dev *httpapi.Device) (any, error) {
-	roomID := vars(req)["roomId"]
+	roomID := httpapi.Vars(req)["roomId"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
 	}

@@ -94,7 +94,7 @@ func nullable(s *string) any {
 // parseProfileUser checks the path's user ID; profiles of other servers
 // need federation, which answers them as unknown here.
 func (r *Rooms) parseProfileUser(req *http.Request) (string, error) {
-	uid, err := id.ParseUserID(vars(req)["userId"])
+	uid, err := id.ParseUserID(httpapi.Vars(req)["userId"])
 	if err != nil {
 		return "", errcode.InvalidParam("invalid user ID")
 	}
@@ -130,7 +130,7 @@ func (r *Rooms) getProfileField(req *http.Request) (any, error) {
 	if !ok {
 		return nil, errcode.NotFound("profile not found")
 	}
-	field := vars(req)["field"]
+	field := httpapi.Vars(req)["field"]
 	value := p.Displayname
 	if field == "avatar_url" {
 		value = p.AvatarURL
@@ -186,7 +186,7 @@ func (r *Rooms) profileFieldToChange(req *http.Request, dev *httpapi.Device) (us
 	if userID != dev.UserID && !dev.IsAdmin {
 		return "", "", errcode.Forbidden("you cannot change another user's profile")
 	}
-	field = vars(req)["field"]
+	field = httpapi.Vars(req)["field"]
 	if dev.IsGuest && field != "displayname" {
 		return "", "", errcode.GuestAccessForbidden("guest accounts may only change their display name")
 	}

@@ -46,7 +46,7 @@ func decodeReport(req *http.Request, reasonRequired bool) (string, error) {
 //
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3roomsroomidreport
 func (r *Rooms) reportRoom(req *http.Request, dev *httpapi.Device) (any, error) {
-	roomID := vars(req)["roomId"]
+	roomID := httpapi.Vars(req)["roomId"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
 	}
@@ -73,7 +73,7 @@ func (r *Rooms) reportRoom(req *http.Request, dev *httpapi.Device) (any, error) 
 //
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3roomsroomidreporteventid
 func (r *Rooms) reportEvent(req *http.Request, dev *httpapi.Device) (any, error) {
-	v := vars(req)
+	v := httpapi.Vars(req)
 	roomID, eventID := v["roomId"], v["eventId"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")

@@ -99,6 +99,3 @@ func (r *Rooms) handleGuests(router *mux.Router, method, path string, h httpapi.
 func (r *Rooms) handlePublic(router *mux.Router, method, path string, h httpapi.HandlerFunc) {
 	httpapi.HandleClient(router, method, path, h, httpapi.ClientR0V3)
 }
-
-// vars are the path variables of a request, already URL-decoded.
-func vars(req *http.Request) map[string]string { return mux.Vars(req) }

@@ -42,7 +42,7 @@ func readObject(req *http.Request) (json.RawMessage, error) {
 //
 // https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3roomsroomidsendeventtypetxnid
 func (r *Rooms) sendMessage(req *http.Request, dev *httpapi.Device) (any, error) {
-	v := vars(req)
+	v := httpapi.Vars(req)
 	roomID, evType, txnID := v["roomId"], v["eventType"], v["txnId"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
@@ -106,7 +106,7 @@ type redactRequest struct {
 //
 // https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3roomsroomidredacteventidtxnid
 func (r *Rooms) redact(req *http.Request, dev *httpapi.Device) (any, error) {
-	v := vars(req)
+	v := httpapi.Vars(req)
 	roomID, eventID, txnID := v["roomId"], v["eventId"], v["txnId"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")

@@ -56,7 +56,7 @@ func (r *Rooms) visibleState(ctx context.Context, roomID, userID string, keys ..
 
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3roomsroomidstate
 func (r *Rooms) getState(req *http.Request, dev *httpapi.Device) (any, error) {
-	roomID := vars(req)["roomId"]
+	roomID := httpapi.Vars(req)["roomId"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
 	}
@@ -69,7 +69,7 @@ func (r *Rooms) getState(req *http.Request, dev *httpapi.Device) (any, error) {
 
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3roomsroomidstateeventtypestatekey
 func (r *Rooms) getStateEvent(req *http.Request, dev *httpapi.Device) (any, error) {
-	v := vars(req)
+	v := httpapi.Vars(req)
 	roomID, evType, stateKey := v["roomId"], v["eventType"], v["stateKey"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
@@ -97,7 +97,7 @@ func (r *Rooms) getStateEvent(req *http.Request, dev *httpapi.Device) (any, erro
 //
 // https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3roomsroomidstateeventtypestatekey
 func (r *Rooms) putState(req *http.Request, dev *httpapi.Device) (any, error) {
-	v := vars(req)
+	v := httpapi.Vars(req)
 	roomID, evType, stateKey := v["roomId"], v["eventType"], v["stateKey"]
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")

@@ -50,7 +50,7 @@ type upgradeRequest struct {
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3roomsroomidupgrade
 // https://spec.matrix.org/latest/client-server-api/#server-behaviour-19
 func (r *Rooms) upgrade(req *http.Request, dev *httpapi.Device) (any, error) {
-	oldRoom := vars(req)["roomId"]
+	oldRoom := httpapi.Vars(req)["roomId"]
 	if _, err := id.ParseRoomID(oldRoom); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
 	}

@@ -127,3 +127,30 @@ func TestRouterReportsRouteTemplatesToTheObserver(t *testing.T) {
 		t.Errorf("observed %v, want %v", routes, want)
 	}
 }
+
+func TestRouterKeepsEncodedSlashesInsideAPathVariable(t *testing.T) {
+	r := NewRouter()
+	var got map[string]string
+	r.Handle("/rooms/{roomId}/state/{eventType}/{stateKey}", HandlerFunc(func(req *http.Request) (any, error) {
+		got = Vars(req)
+		return struct{}{}, nil
+	})).Methods(http.MethodGet)
+	tests := []struct {
+		name, path, stateKey string
+	}{
+		{"an encoded slash", "/rooms/!a:x/state/m.t/a%2Fb", "a/b"},
+		{"a plus sign stays a plus sign", "/rooms/!a:x/state/m.t/a+b", "a+b"},
+		{"an encoded percent sign", "/rooms/!a:x/state/m.t/100%25", "100%"},
+		{"everything at once", "/rooms/!a:x/state/m.t/%2F%2B%25%20", "/+% "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got = nil
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tt.path, nil))
+			if w.Code != http.StatusOK || got["stateKey"] != tt.stateKey || got["roomId"] != "!a:x" {
+				t.Fatalf("%s: status %d, vars %v, want state key %q", tt.path, w.Code, got, tt.stateKey)
+			}
+		})
+	}
+}

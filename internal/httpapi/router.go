@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/gorilla/mux"
 
@@ -12,7 +13,10 @@ import (
 // the spec's M_UNRECOGNIZED, so clients can tell "not implemented here" from
 // a broken server.
 func NewRouter() *mux.Router {
-	r := mux.NewRouter()
+	// Match on the escaped path: event IDs of room versions 3 and later,
+	// state keys and transaction IDs may hold "/", sent as %2F, and must
+	// stay inside their path segment. Handlers read variables with Vars.
+	r := mux.NewRouter().UseEncodedPath()
 	r.NotFoundHandler = HandlerFunc(func(*http.Request) (any, error) {
 		return nil, errcode.Unrecognized("unrecognized request")
 	})
@@ -28,4 +32,19 @@ func NewRouter() *mux.Router {
 type Routes struct {
 	Client     *mux.Router
 	Federation *mux.Router
+}
+
+// Vars returns the request's path variables, URL-decoded. Routers match on
+// the escaped path (see NewRouter), so mux.Vars would hand out "%2F" and
+// "%25"; every handler reads path variables through here instead.
+func Vars(r *http.Request) map[string]string {
+	raw := mux.Vars(r)
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		if u, err := url.PathUnescape(v); err == nil {
+			v = u
+		}
+		out[k] = v
+	}
+	return out
 }
