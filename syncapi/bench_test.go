@@ -54,7 +54,7 @@ func BenchmarkIncrementalSync(b *testing.B) {
 	if err := bs.EnsureStreams(ctx, append(api.Streams(), wakeUpStreams()...)...); err != nil {
 		b.Fatal(err)
 	}
-	s := New(db, bs, config.Defaults(), nil, oneDevice{}, log)
+	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)
 	if err := s.Start(ctx); err != nil {
 		b.Fatal(err)
 	}

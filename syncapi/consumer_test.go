@@ -45,7 +45,7 @@ func TestConsumerStoresEachOutputEventOnceInOrder(t *testing.T) {
 		if err := b.EnsureStreams(ctx, append(api.Streams(), wakeUpStreams()...)...); err != nil {
 			t.Fatal(err)
 		}
-		s := New(db, b, config.Defaults(), nil, nil, storagetest.Logger(t))
+		s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))
 		if err := s.Start(ctx); err != nil {
 			t.Fatal(err)
 		}

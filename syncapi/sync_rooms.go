@@ -180,6 +180,9 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 			}
 			from = 0
 		}
+		if forgotten, err := s.isForgotten(ctx, rs.req.device.UserID, rs.roomID); err != nil || forgotten {
+			return err
+		}
 		entry, err := s.roomEntry(ctx, rs, from, from, cur.added, false)
 		if err != nil {
 			return err

@@ -18,23 +18,25 @@ import (
 
 // SyncAPI is the sync component.
 type SyncAPI struct {
-	db       *storage.DB
-	bus      *bus.Bus
-	cfg      config.Config
-	rooms    api.API
-	authn    httpapi.Authenticator
-	log      *slog.Logger
-	notifier *notifier
+	db        *storage.DB
+	bus       *bus.Bus
+	cfg       config.Config
+	rooms     api.API
+	authn     httpapi.Authenticator
+	forgotten Forgotten
+	log       *slog.Logger
+	notifier  *notifier
 
 	stop     context.CancelFunc
 	consumer bus.Subscription
 	wakeUps  bus.Subscription
 }
 
-// New builds the component.
-func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn httpapi.Authenticator, log *slog.Logger) *SyncAPI {
+// New builds the component. forgotten may be nil: then no room is
+// hidden from /sync.
+func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn httpapi.Authenticator, forgotten Forgotten, log *slog.Logger) *SyncAPI {
 	return &SyncAPI{
-		db: db, bus: b, cfg: cfg, rooms: rooms, authn: authn,
+		db: db, bus: b, cfg: cfg, rooms: rooms, authn: authn, forgotten: forgotten,
 		log:      log.With(slog.String("component", "syncapi")),
 		notifier: newNotifier(),
 	}

@@ -77,11 +77,14 @@ func (s *Server) open(ctx context.Context) error {
 
 	accts := accounts.New(s.db, s.cfg, log)
 	rs := roomserver.New(s.db, s.bus, s.cfg, s.signingKey, log)
+	// The client API is built before the sync API, which hides the rooms
+	// users forgot through it.
+	client := clientapi.New(s.cfg, s.db, rs, accts, log)
 	s.components = []Component{
 		accts,
 		rs,
-		syncapi.New(s.db, s.bus, s.cfg, rs, accts, log),
-		clientapi.New(s.cfg, s.db, rs, accts, log),
+		syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log),
+		client,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
