@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/ocomms/ocomms/bus"
+	"github.com/ocomms/ocomms/clientapi/accounts"
 	"github.com/ocomms/ocomms/clientapi/rooms"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
@@ -43,6 +44,9 @@ func (c *ClientAPI) Streams() []bus.StreamSpec { return nil }
 // Forgotten tells /sync which rooms users have forgotten
 // (POST /rooms/{roomId}/forget).
 func (c *ClientAPI) Forgotten() rooms.Forgotten { return c.rooms }
+
+// RoomParter leaves the rooms of users whose accounts are deactivated.
+func (c *ClientAPI) RoomParter() accounts.RoomParter { return c.rooms }
 
 // Register mounts the component's routes.
 func (c *ClientAPI) Register(routes httpapi.Routes) {

@@ -114,9 +114,10 @@ type deactivateRequest struct {
 	IDServer string          `json:"id_server"`
 }
 
-// postDeactivate deactivates the caller's account for good: it can no
-// longer log in, every device is logged out and the user ID is never
-// given to anyone else.
+// postDeactivate deactivates the caller's account for good: it leaves
+// every room, can no longer log in, every device is logged out and the
+// user ID is never given to anyone else. With erase the profile is
+// blanked too.
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3accountdeactivate
 func (a *Accounts) postDeactivate(r *http.Request, device *httpapi.Device) (any, error) {
 	op, err := passwordOperation("deactivate", device)
@@ -133,6 +134,14 @@ func (a *Accounts) postDeactivate(r *http.Request, device *httpapi.Device) (any,
 	}
 	if challenge != nil {
 		return *challenge, nil
+	}
+	// The rooms are left first, while the account still works: if that
+	// fails the client can repeat the request, which it could not after
+	// its devices are gone.
+	if a.parter != nil {
+		if err := a.parter.PartDeactivatedUser(r.Context(), device.UserID, req.Erase); err != nil {
+			return nil, fmt.Errorf("leaving the rooms of %s: %w", device.UserID, err)
+		}
 	}
 	err = a.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
 		if ok, err := finishUIASession(ctx, tx, sess); err != nil || !ok {

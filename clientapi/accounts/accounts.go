@@ -26,6 +26,7 @@ type Accounts struct {
 	log      *slog.Logger
 	hasher   *hasher
 	lastSeen *lastSeen
+	parter   RoomParter
 
 	loginByIP    *ratelimit.Limiter
 	loginByUser  *ratelimit.Limiter

@@ -78,8 +78,10 @@ func (s *Server) open(ctx context.Context) error {
 	accts := accounts.New(s.db, s.cfg, log)
 	rs := roomserver.New(s.db, s.bus, s.cfg, s.signingKey, log)
 	// The client API is built before the sync API, which hides the rooms
-	// users forgot through it.
+	// users forgot through it, and leaves the rooms of users accounts
+	// deactivate.
 	client := clientapi.New(s.cfg, s.db, rs, accts, log)
+	accts.SetRoomParter(client.RoomParter())
 	s.components = []Component{
 		accts,
 		rs,
