@@ -41,7 +41,7 @@ func newCapabilities(cfg config.Config) capabilities {
 		SetDisplayname:  enabledCapability{true},
 		SetAvatarURL:    enabledCapability{true},
 		ThreePIDChanges: enabledCapability{false},
-		GetLoginToken:   enabledCapability{false},
+		GetLoginToken:   enabledCapability{cfg.Auth.LoginToken.Enabled},
 	}
 }
 

@@ -34,6 +34,7 @@ type Accounts struct {
 	// tokenValidityByIP has the registration rates but its own buckets,
 	// so checking a token does not use up the registration it is for.
 	tokenValidityByIP *ratelimit.Limiter
+	loginTokenByUser  *ratelimit.Limiter
 }
 
 // New builds the component.
@@ -48,6 +49,7 @@ func New(db *storage.DB, cfg config.Config, log *slog.Logger) *Accounts {
 		loginByUser:       ratelimit.New(cfg.RateLimits.Login),
 		registerByIP:      ratelimit.New(cfg.RateLimits.Register),
 		tokenValidityByIP: ratelimit.New(cfg.RateLimits.Register),
+		loginTokenByUser:  ratelimit.New(cfg.RateLimits.Login),
 	}
 }
 
@@ -65,6 +67,7 @@ func (a *Accounts) Register(routes httpapi.Routes) {
 	r := routes.Client
 	a.registerAdminRegister(r)
 	a.registerLogin(r)
+	a.registerLoginToken(r)
 	a.registerRefresh(r)
 	a.registerRegister(r)
 	a.registerAccount(r)

@@ -29,8 +29,15 @@ func (a *Accounts) registerLogin(r *mux.Router) {
 	httpapi.HandleClient(r, http.MethodPost, "/logout/all", httpapi.Authenticated(a, a.postLogoutAll), httpapi.ClientR0V3)
 }
 
+// getLogin lists the login types; m.login.token is offered with
+// get_login_token only when POST /login/get_token is, the one way this
+// server issues such tokens.
 func (a *Accounts) getLogin(*http.Request) (any, error) {
-	return map[string]any{"flows": []map[string]string{{"type": loginTypePassword}}}, nil
+	flows := []map[string]any{{"type": loginTypePassword}}
+	if a.cfg.Auth.LoginToken.Enabled {
+		flows = append(flows, map[string]any{"type": loginTypeToken, "get_login_token": true})
+	}
+	return map[string]any{"flows": flows}, nil
 }
 
 // userIdentifier is the spec's identifier object; only m.id.user is
@@ -46,6 +53,7 @@ type loginRequest struct {
 	Identifier               *userIdentifier `json:"identifier"`
 	User                     string          `json:"user"` // deprecated, still sent by older clients
 	Password                 *string         `json:"password"`
+	Token                    *string         `json:"token"`
 	DeviceID                 *string         `json:"device_id"`
 	InitialDeviceDisplayName *string         `json:"initial_device_display_name"`
 	RefreshToken             bool            `json:"refresh_token"`
@@ -68,28 +76,21 @@ func (a *Accounts) postLogin(r *http.Request) (any, error) {
 	if err := httpapi.DecodeJSON(r, &req); err != nil {
 		return nil, err
 	}
-	if req.Type != loginTypePassword {
+	tokenLogin := req.Type == loginTypeToken && a.cfg.Auth.LoginToken.Enabled
+	if req.Type != loginTypePassword && !tokenLogin {
 		return nil, errcode.New(errcode.CodeUnknown, "Unknown login type").WithStatus(http.StatusBadRequest)
 	}
 	if err := validateDeviceOptions(req.DeviceID, req.InitialDeviceDisplayName); err != nil {
 		return nil, err
 	}
-	userID, err := a.identifiedUser(req.Identifier, req.User)
-	if err != nil {
+	var userID string
+	var err error
+	if tokenLogin {
+		if req.Token == nil || *req.Token == "" {
+			return nil, errcode.MissingParam("Missing parameter: token")
+		}
+	} else if userID, err = a.passwordLogin(r.Context(), req); err != nil {
 		return nil, err
-	}
-	if req.Password == nil {
-		return nil, errcode.MissingParam("Missing parameter: password")
-	}
-	if err := a.loginByUser.Check(userID); err != nil {
-		return nil, err
-	}
-	u, err := a.checkPassword(r.Context(), userID, *req.Password)
-	if err != nil {
-		return nil, err
-	}
-	if u.deactivated {
-		return nil, errcode.UserDeactivated("This account has been deactivated")
 	}
 	opts := deviceOptions{DisplayName: req.InitialDeviceDisplayName, Refreshable: req.RefreshToken}
 	if req.DeviceID != nil {
@@ -97,6 +98,18 @@ func (a *Accounts) postLogin(r *http.Request) (any, error) {
 	}
 	var s session
 	err = a.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
+		if tokenLogin {
+			if userID, err = consumeLoginToken(ctx, tx, *req.Token); err != nil {
+				return err
+			}
+			// The account may have been deactivated since the token
+			// was issued.
+			if u, found, err := getUser(ctx, tx, userID); err != nil {
+				return err
+			} else if !found || u.deactivated {
+				return errcode.UserDeactivated("This account has been deactivated")
+			}
+		}
 		s, err = a.startSession(ctx, tx, userID, opts)
 		return err
 	})
@@ -107,6 +120,28 @@ func (a *Accounts) postLogin(r *http.Request) (any, error) {
 		UserID: userID, AccessToken: s.AccessToken, DeviceID: s.DeviceID, HomeServer: a.cfg.ServerName,
 		RefreshToken: s.RefreshToken, ExpiresInMs: s.ExpiresInMs,
 	}, nil
+}
+
+// passwordLogin checks an m.login.password login and returns its user.
+func (a *Accounts) passwordLogin(ctx context.Context, req loginRequest) (string, error) {
+	userID, err := a.identifiedUser(req.Identifier, req.User)
+	if err != nil {
+		return "", err
+	}
+	if req.Password == nil {
+		return "", errcode.MissingParam("Missing parameter: password")
+	}
+	if err := a.loginByUser.Check(userID); err != nil {
+		return "", err
+	}
+	u, err := a.checkPassword(ctx, userID, *req.Password)
+	if err != nil {
+		return "", err
+	}
+	if u.deactivated {
+		return "", errcode.UserDeactivated("This account has been deactivated")
+	}
+	return userID, nil
 }
 
 // identifiedUser resolves the m.id.user identifier (or the deprecated

@@ -82,5 +82,14 @@ CREATE TABLE accounts_registration_tokens (
 	completed    BIGINT NOT NULL DEFAULT 0,
 	expiry_time  BIGINT
 );
+`}, {Version: 2, Name: "login tokens", Up: `
+-- Single-use tokens of POST /login/get_token, stored hashed like access
+-- tokens; a row is deleted when the token is used.
+CREATE TABLE accounts_login_tokens (
+	token_hash TEXT PRIMARY KEY,
+	user_id    TEXT NOT NULL,
+	expires_ts BIGINT NOT NULL
+);
+CREATE INDEX accounts_login_tokens_expires ON accounts_login_tokens (expires_ts);
 `},
 }

@@ -78,6 +78,17 @@ type Auth struct {
 	// RefreshableTokenLifetime is how long an access token lives when the
 	// client asked for a refresh token; tokens without one do not expire.
 	RefreshableTokenLifetime time.Duration `yaml:"refreshable_token_lifetime"`
+	LoginToken               LoginToken    `yaml:"login_token"`
+}
+
+// LoginToken configures POST /login/get_token, with which a logged-in
+// client signs another one in (m.login.token, such as a QR code login).
+type LoginToken struct {
+	// Enabled mounts the endpoint and offers the m.login.token login flow.
+	Enabled bool `yaml:"enabled"`
+	// Lifetime is how long a token may wait to be used; the spec
+	// recommends two minutes.
+	Lifetime time.Duration `yaml:"lifetime"`
 }
 
 // RateLimits bound how fast one user or address may call the expensive or
@@ -174,7 +185,10 @@ func Defaults() Config {
 		Bus:     Bus{Prefix: "ocomms", StorageDir: "jetstream", Replicas: 1},
 		Logging: Logging{Level: "info", Format: "text"},
 		Rooms:   Rooms{DefaultVersion: string(roomversion.Default)},
-		Auth:    Auth{RefreshableTokenLifetime: 5 * time.Minute},
+		Auth: Auth{
+			RefreshableTokenLifetime: 5 * time.Minute,
+			LoginToken:               LoginToken{Lifetime: 2 * time.Minute},
+		},
 		RateLimits: RateLimits{
 			Login:    RateLimit{PerSecond: 0.2, Burst: 5},
 			Register: RateLimit{PerSecond: 0.1, Burst: 3},

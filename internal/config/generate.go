@@ -121,6 +121,13 @@ auth:
   # Lifetime of access tokens issued together with a refresh token. Tokens
   # issued without one do not expire until logout.
   refreshable_token_lifetime: {{.Auth.RefreshableTokenLifetime}}
+  login_token:
+    # Let a logged-in client sign another device in with a single-use
+    # token (POST /_matrix/client/v1/login/get_token and the m.login.token
+    # login flow), after confirming the user's password.
+    enabled: {{.Auth.LoginToken.Enabled}}
+    # How long such a token may wait to be used (10s to 1h).
+    lifetime: {{.Auth.LoginToken.Lifetime}}
 
 rate_limits:
   # Token buckets per user or address: per_second is the sustained rate,

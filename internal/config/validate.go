@@ -119,6 +119,9 @@ func (c Config) Validate() error {
 	if c.Auth.RefreshableTokenLifetime < time.Minute {
 		bad("auth.refreshable_token_lifetime", "must be at least 1m")
 	}
+	if l := c.Auth.LoginToken.Lifetime; l < 10*time.Second || l > time.Hour {
+		bad("auth.login_token.lifetime", "must be between 10s and 1h, got %s", l)
+	}
 	for key, rl := range map[string]RateLimit{"login": c.RateLimits.Login, "register": c.RateLimits.Register, "send": c.RateLimits.Send} {
 		if rl.PerSecond <= 0 || rl.Burst < 1 {
 			bad("rate_limits."+key, "per_second must be positive and burst at least 1")
