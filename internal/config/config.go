@@ -4,6 +4,9 @@
 package config
 
 import (
+	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/ocomms/ocomms/spec/roomversion"
@@ -97,6 +100,33 @@ type RateLimits struct {
 	Login    RateLimit `yaml:"login"`
 	Register RateLimit `yaml:"register"`
 	Send     RateLimit `yaml:"send"`
+	// TrustedProxies are the reverse proxies (CIDRs or addresses) whose
+	// X-Forwarded-For names the client; from anyone else the header is
+	// ignored.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// TrustedProxyPrefixes parses TrustedProxies; a bare address is a prefix
+// of its own length.
+func (r RateLimits) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range r.TrustedProxies {
+		if strings.Contains(s, "/") {
+			prefix, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", s)
+			}
+			out = append(out, prefix.Masked())
+			continue
+		}
+		addr, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR", s)
+		}
+		addr = addr.Unmap()
+		out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+	}
+	return out, nil
 }
 
 // RateLimit is a token bucket.

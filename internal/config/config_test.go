@@ -44,6 +44,10 @@ func TestParseRejectsBadFilesNamingTheKey(t *testing.T) {
 		{"not YAML at all", "server_name: [unterminated\n", "invalid configuration"},
 		{"half a TLS pair", "federation:\n  enabled: true\n  tls_cert_file: /c.pem\n", "tls_cert_file and tls_key_file must be set together"},
 		{"unknown room version", "rooms:\n  default_version: \"99\"\n", "rooms.default_version: unsupported room version"},
+		{"trusted proxy that is not a CIDR", "rate_limits:\n  trusted_proxies: [10.0.0.0/33]\n", "rate_limits.trusted_proxies: \"10.0.0.0/33\" is not a CIDR"},
+		{"trusted proxy that is not an address", "rate_limits:\n  trusted_proxies: [proxy.local]\n", "rate_limits.trusted_proxies: \"proxy.local\" is not an address"},
+		{"client well-known that is not a URL", "well_known:\n  client_base_url: matrix.example.org\n", "well_known.client_base_url: must be an http(s) URL"},
+		{"login token lifetime too long", "auth:\n  login_token:\n    lifetime: 2h\n", "auth.login_token.lifetime: must be between 10s and 1h"},
 		{"nats url without scheme", "bus:\n  nats_urls: [127.0.0.1:4222]\n", "bus.nats_urls[0]: must start with nats://"},
 	}
 	for _, tt := range tests {
@@ -140,6 +144,7 @@ func TestGeneratedFileParsesBackAndMentionsEveryKey(t *testing.T) {
 	want := Defaults()
 	want.ServerName, want.DataDir = "chat.example.org", "/srv/ocomms"
 	want.Bus.NATSURLs = []string{}
+	want.RateLimits.TrustedProxies = []string{}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("generated file decodes to %+v\nwant %+v", cfg, want)
 	}

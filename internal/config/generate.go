@@ -142,6 +142,13 @@ rate_limits:
   send:
     per_second: {{.RateLimits.Send.PerSecond}}
     burst: {{.RateLimits.Send.Burst}}
+  # Reverse proxies in front of the client API, as CIDRs or addresses
+  # (such as ["127.0.0.1", "10.0.0.0/8"]). For requests they pass on, the
+  # client's address is read from X-Forwarded-For (the rightmost hop that
+  # is not itself a trusted proxy); everyone else's header is ignored.
+  # Empty: limits count the connection's address, which behind a proxy is
+  # the proxy's, shared by all clients.
+  trusted_proxies: [{{range $i, $p := .RateLimits.TrustedProxies}}{{if $i}}, {{end}}{{printf "%q" $p}}{{end}}]
 
 well_known:
   # Public URL of the client API, served as /.well-known/matrix/client so

@@ -128,6 +128,9 @@ func (c Config) Validate() error {
 		}
 	}
 
+	if _, err := c.RateLimits.TrustedProxyPrefixes(); err != nil {
+		bad("rate_limits.trusted_proxies", "%v", err)
+	}
 	if u := c.WellKnown.ClientBaseURL; u != "" {
 		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
 			bad("well_known.client_base_url", "must be an http(s) URL such as https://matrix.example.org, got %q", u)

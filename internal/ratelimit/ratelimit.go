@@ -8,8 +8,6 @@ package ratelimit
 
 import (
 	"math"
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -158,14 +156,4 @@ func (l *Limiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
-}
-
-// ClientIP is the address a request came from, the key for limits on
-// callers that are not logged in.
-func ClientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/ocomms/ocomms/internal/httpapi"
+	"github.com/ocomms/ocomms/internal/ratelimit"
 )
 
 type listener struct {
@@ -49,7 +50,11 @@ func (s *Server) bindListeners() error {
 		c.Register(routes)
 	}
 
-	if err := s.addListener("client", s.cfg.ClientAPI.Listen, httpapi.CORS(client), "", ""); err != nil {
+	proxies, err := ratelimit.NewTrustedProxies(s.cfg.RateLimits)
+	if err != nil {
+		return fmt.Errorf("rate_limits.trusted_proxies: %w", err)
+	}
+	if err := s.addListener("client", s.cfg.ClientAPI.Listen, proxies.Middleware(httpapi.CORS(client)), "", ""); err != nil {
 		return err
 	}
 	if federation != nil {
