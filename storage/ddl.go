@@ -30,11 +30,18 @@ func sqliteType(word string) string {
 // stream positions rely on.
 func postgresDDLToSQLite(ddl string) (string, error) {
 	var firstErr error
+	// before is the code read so far with each comment and literal
+	// standing as one space: whether a word is a column name depends on
+	// what precedes it, and a comment line between "(" and "json JSONB"
+	// must not hide that.
+	var before strings.Builder
 	out := mapCode(ddl, func(code string) string {
-		s, err := rewriteTypeWords(code)
+		s, err := rewriteTypeWords(before.String(), code)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
+		before.WriteString(code)
+		before.WriteByte(' ')
 		return s
 	})
 	if firstErr != nil {
@@ -43,7 +50,9 @@ func postgresDDLToSQLite(ddl string) (string, error) {
 	return out, nil
 }
 
-func rewriteTypeWords(code string) (string, error) {
+// rewriteTypeWords rewrites one run of code; before is the code preceding
+// it, for telling column names from types.
+func rewriteTypeWords(before, code string) (string, error) {
 	var b strings.Builder
 	i := 0
 	for i < len(code) {
@@ -65,7 +74,7 @@ func rewriteTypeWords(code string) (string, error) {
 			}
 			b.WriteString("INTEGER PRIMARY KEY AUTOINCREMENT")
 			j = end
-		case sqliteType(word) != "" && !followedByParen(code, j) && !inNamePosition(code, i):
+		case sqliteType(word) != "" && !followedByParen(code, j) && !inNamePosition(before+code, len(before)+i):
 			b.WriteString(sqliteType(word))
 		default:
 			b.WriteString(code[i:j])

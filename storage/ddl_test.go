@@ -23,6 +23,11 @@ func TestPortableDDLTranslatesToSQLite(t *testing.T) {
 		{"a function named like a type is not a type", "CHECK (json_valid(doc) AND json(doc) IS NOT NULL)", "CHECK (json_valid(doc) AND json(doc) IS NOT NULL)"},
 		{"type words inside identifiers are not types", "(bytea_data BYTEA, is_boolean BOOLEAN)", "(bytea_data BLOB, is_boolean INTEGER)"},
 		{"type words inside strings are not types", "(kind TEXT DEFAULT 'BYTEA')", "(kind TEXT DEFAULT 'BYTEA')"},
+		{"a column named json after a comment line keeps its name", "CREATE TABLE t (\n-- the document\njson JSONB NOT NULL)", "CREATE TABLE t (\n-- the document\njson TEXT NOT NULL)"},
+		{"a column named json after a trailing comment keeps its name", "(a TEXT, -- first\n json JSONB)", "(a TEXT, -- first\n json TEXT)"},
+		{"a column named json after a block comment keeps its name", "(a TEXT, /* doc */ json JSONB)", "(a TEXT, /* doc */ json TEXT)"},
+		{"an added column named json after a comment keeps its name", "ALTER TABLE t ADD COLUMN -- why\njson JSONB", "ALTER TABLE t ADD COLUMN -- why\njson TEXT"},
+		{"a type after a comment is still a type", "(a -- the document\n JSONB)", "(a -- the document\n TEXT)"},
 		{"type words inside comments are not types", "-- BYTEA column\n(v BYTEA) /* JSONB */", "-- BYTEA column\n(v BLOB) /* JSONB */"},
 	}
 	for _, tt := range tests {
