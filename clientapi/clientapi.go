@@ -6,6 +6,8 @@
 package clientapi
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/ocomms/ocomms/bus"
@@ -21,15 +23,19 @@ import (
 // their own, because every other component authenticates through them).
 type ClientAPI struct {
 	cfg   config.Config
+	bus   *bus.Bus
 	authn httpapi.Authenticator
 	log   *slog.Logger
 	rooms *rooms.Rooms
+
+	userDirectory bus.Subscription
+	stop          context.CancelFunc
 }
 
 // New builds the component.
-func New(cfg config.Config, db *storage.DB, rs api.API, authn httpapi.Authenticator, log *slog.Logger) *ClientAPI {
+func New(cfg config.Config, db *storage.DB, b *bus.Bus, rs api.API, authn httpapi.Authenticator, log *slog.Logger) *ClientAPI {
 	log = log.With(slog.String("component", "clientapi"))
-	return &ClientAPI{cfg: cfg, authn: authn, log: log, rooms: rooms.New(cfg, db, rs, authn, log)}
+	return &ClientAPI{cfg: cfg, bus: b, authn: authn, log: log, rooms: rooms.New(cfg, db, rs, authn, log)}
 }
 
 // Name identifies the component in logs and migrations.
@@ -47,6 +53,40 @@ func (c *ClientAPI) Forgotten() rooms.Forgotten { return c.rooms }
 
 // RoomParter leaves the rooms of users whose accounts are deactivated.
 func (c *ClientAPI) RoomParter() accounts.RoomParter { return c.rooms }
+
+// Start keeps the user directory up to date from the roomserver's output.
+// The consumer outlives ctx until Stop, so events keep being applied
+// while requests in flight finish during a shutdown.
+func (c *ClientAPI) Start(ctx context.Context) error {
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	sub, err := c.rooms.StartUserDirectory(runCtx, c.bus)
+	if err != nil {
+		cancel()
+		return err
+	}
+	c.userDirectory, c.stop = sub, cancel
+	return nil
+}
+
+// Stop ends the user directory's consumer; an event being applied goes
+// back to the stream.
+func (c *ClientAPI) Stop(ctx context.Context) error {
+	if c.userDirectory == nil {
+		return nil
+	}
+	defer c.stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.userDirectory.Stop()
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("clientapi: user directory consumer did not stop in time")
+	}
+}
 
 // Register mounts the component's routes.
 func (c *ClientAPI) Register(routes httpapi.Routes) {

@@ -13,8 +13,7 @@ import (
 // withdraws their knocks, each through the roomserver as /leave does. Bans
 // stay: they are the moderators' decision. With erase the display name
 // and avatar become empty, as Synapse erases them, before the leaves so no
-// event carries the old ones. A user in no room is in nobody's user
-// directory, so nothing else remains to drop there.
+// event carries the old ones. The user is dropped from the user directory.
 //
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3accountdeactivate
 func (r *Rooms) PartDeactivatedUser(ctx context.Context, userID string, erase bool) error {
@@ -23,6 +22,11 @@ func (r *Rooms) PartDeactivatedUser(ctx context.Context, userID string, erase bo
 		if err := r.storeProfile(ctx, userID, profile{Displayname: &empty, AvatarURL: &empty}); err != nil {
 			return err
 		}
+	}
+	// The leaves take the user out of the directory as the consumer
+	// reads them; this takes them out at once.
+	if _, err := r.db.Exec(ctx, `DELETE FROM user_directory_members WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("dropping %s from the user directory: %w", userID, err)
 	}
 	var errs []error
 	for _, membership := range []string{membershipJoin, membershipInvite, membershipKnock} {

@@ -74,6 +74,7 @@ func (r *Rooms) Register(routes httpapi.Routes) {
 	r.registerUpgrade(c)
 	r.registerReport(c)
 	r.registerAdminReports(c)
+	r.registerUserDirectory(c)
 }
 
 // handle mounts an endpoint that needs an access token of a full

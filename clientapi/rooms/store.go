@@ -56,6 +56,29 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_room_id ON reports (room_id);
 `,
+}, {
+	Version: 2,
+	Name:    "user directory",
+	Up: `
+-- The user directory's read copy of room state, kept from the roomserver's
+-- output stream: who is joined where, under which name, and which rooms
+-- anyone may join. search_text is the lower-cased user ID and display
+-- name, lowered in Go so both databases match the same way.
+CREATE TABLE user_directory_members (
+	room_id      TEXT NOT NULL,
+	user_id      TEXT NOT NULL,
+	display_name TEXT,
+	avatar_url   TEXT,
+	search_text  TEXT NOT NULL,
+	PRIMARY KEY (room_id, user_id)
+);
+CREATE INDEX user_directory_members_user_id ON user_directory_members (user_id);
+
+CREATE TABLE user_directory_rooms (
+	room_id   TEXT PRIMARY KEY,
+	is_public BOOLEAN NOT NULL
+);
+`,
 }}
 
 // aliasReservationTTL bounds how long a createRoom that died between

@@ -80,7 +80,7 @@ func (s *Server) open(ctx context.Context) error {
 	// The client API is built before the sync API, which hides the rooms
 	// users forgot through it, and leaves the rooms of users accounts
 	// deactivate.
-	client := clientapi.New(s.cfg, s.db, rs, accts, log)
+	client := clientapi.New(s.cfg, s.db, s.bus, rs, accts, log)
 	accts.SetRoomParter(client.RoomParter())
 	s.components = []Component{
 		accts,
