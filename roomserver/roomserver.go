@@ -32,7 +32,7 @@ type Roomserver struct {
 	signingKey signing.SigningKey
 	log        *slog.Logger
 
-	outbox     *outbox.Outbox
+	outbox *outbox.Outbox
 
 	mu       sync.Mutex
 	stopLoop context.CancelFunc
