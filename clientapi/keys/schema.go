@@ -105,5 +105,5 @@ CREATE TABLE keys_to_device_txns (
 	PRIMARY KEY (user_id, device_id, txn_id)
 );
 CREATE INDEX keys_to_device_txns_created ON keys_to_device_txns (created_ts);
-` + outbox.Schema("keys_outbox"),
+` + outbox.Schema("keys_to_device_outbox") + outbox.Schema("keys_device_list_outbox"),
 }}
