@@ -27,7 +27,7 @@ type claimRequest struct {
 }
 
 type claimResponse struct {
-	Failures    map[string]any                                          `json:"failures"`
+	Failures    map[string]any                                   `json:"failures"`
 	OneTimeKeys map[string]map[string]map[string]json.RawMessage `json:"one_time_keys"`
 }
 

@@ -24,11 +24,11 @@ type queryRequest struct {
 }
 
 type queryResponse struct {
-	Failures        map[string]any                                `json:"failures"`
-	DeviceKeys      map[string]map[string]json.RawMessage         `json:"device_keys"`
-	MasterKeys      map[string]json.RawMessage                    `json:"master_keys"`
-	SelfSigningKeys map[string]json.RawMessage                    `json:"self_signing_keys"`
-	UserSigningKeys map[string]json.RawMessage                    `json:"user_signing_keys"`
+	Failures        map[string]any                        `json:"failures"`
+	DeviceKeys      map[string]map[string]json.RawMessage `json:"device_keys"`
+	MasterKeys      map[string]json.RawMessage            `json:"master_keys"`
+	SelfSigningKeys map[string]json.RawMessage            `json:"self_signing_keys"`
+	UserSigningKeys map[string]json.RawMessage            `json:"user_signing_keys"`
 }
 
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3keysquery

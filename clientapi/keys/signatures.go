@@ -59,7 +59,9 @@ func (k *Keys) postSignatures(r *http.Request, dev *httpapi.Device) (any, error)
 		}
 	}
 	if len(accepted) > 0 {
-		sort.Slice(accepted, func(i, j int) bool { return accepted[i].target.userID+accepted[i].target.keyID < accepted[j].target.userID+accepted[j].target.keyID })
+		sort.Slice(accepted, func(i, j int) bool {
+			return accepted[i].target.userID+accepted[i].target.keyID < accepted[j].target.userID+accepted[j].target.keyID
+		})
 		err := k.db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {
 			changed := map[string]bool{}
 			for _, s := range accepted {
@@ -198,4 +200,3 @@ func (k *Keys) deviceSigningKeys(ctx context.Context, userID string) (map[string
 	}
 	return out, nil
 }
-
