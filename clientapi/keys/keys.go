@@ -79,6 +79,8 @@ func (k *Keys) Register(routes httpapi.Routes) {
 	k.registerClaim(c)
 	k.registerCrossSigning(c)
 	k.registerSignatures(c)
+	k.registerBackupVersions(c)
+	k.registerBackupKeys(c)
 	k.registerToDevice(c)
 }
 
