@@ -140,12 +140,7 @@ func (k *Keys) putBackupKeys(r *http.Request, dev *httpapi.Device) (any, error) 
 		if err != nil {
 			return err
 		}
-		if changed {
-			if err := tx.QueryRow(ctx, `UPDATE keys_backup_versions SET etag = etag + 1 WHERE version = $1 RETURNING etag`, v.version).Scan(&v.etag); err != nil {
-				return fmt.Errorf("updating the backup's etag: %w", err)
-			}
-		}
-		resp, err = etagAndCount(ctx, tx, v)
+		resp, err = etagAndCount(ctx, tx, v, changed)
 		return err
 	})
 	if err != nil {
@@ -220,7 +215,14 @@ func loadBackupKey(ctx context.Context, q storage.Querier, version int64, roomID
 	return &k, nil
 }
 
-func etagAndCount(ctx context.Context, q storage.Querier, v *backupVersion) (map[string]any, error) {
+// etagAndCount answers a write to a backup: its etag, moved on when the
+// write changed the keys, and how many keys it holds.
+func etagAndCount(ctx context.Context, q storage.Querier, v *backupVersion, changed bool) (map[string]any, error) {
+	if changed {
+		if err := q.QueryRow(ctx, `UPDATE keys_backup_versions SET etag = etag + 1 WHERE version = $1 RETURNING etag`, v.version).Scan(&v.etag); err != nil {
+			return nil, fmt.Errorf("updating the backup's etag: %w", err)
+		}
+	}
 	var count int64
 	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM keys_backup_keys WHERE version = $1`, v.version).Scan(&count); err != nil {
 		return nil, fmt.Errorf("counting backed up keys: %w", err)
@@ -300,12 +302,11 @@ func (k *Keys) deleteBackupKeys(r *http.Request, dev *httpapi.Device) (any, erro
 		if err != nil {
 			return fmt.Errorf("deleting backed up keys: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			if err := tx.QueryRow(ctx, `UPDATE keys_backup_versions SET etag = etag + 1 WHERE version = $1 RETURNING etag`, v.version).Scan(&v.etag); err != nil {
-				return fmt.Errorf("updating the backup's etag: %w", err)
-			}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("deleting backed up keys: %w", err)
 		}
-		resp, err = etagAndCount(ctx, tx, v)
+		resp, err = etagAndCount(ctx, tx, v, n > 0)
 		return err
 	})
 	if err != nil {
