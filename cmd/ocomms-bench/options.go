@@ -131,7 +131,7 @@ func (o *options) validate() error {
 		return fmt.Errorf("-prefix %q: want 1 to 64 of a-z 0-9 . _ = -", o.prefix)
 	}
 	for _, c := range []struct {
-		name     string
+		name      string
 		v, lo, hi int
 	}{
 		{"-users", o.users, 2, maxUsers},
