@@ -16,7 +16,9 @@ import (
 // see a peak of a few hundred milliseconds, rarely enough to cost nothing.
 const rssInterval = 200 * time.Millisecond
 
-// RSSReport is the server's resident memory over a window of the run.
+// RSSReport is the server's resident memory over a window of the run:
+// each scenario's measured phase (after its users and rooms are set up),
+// and the whole run.
 type RSSReport struct {
 	PID        int   `json:"pid"`
 	PeakBytes  int64 `json:"peak_bytes"`

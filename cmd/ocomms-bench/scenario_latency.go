@@ -85,7 +85,6 @@ type receiver struct {
 // messages take from the start of their send to each receiver.
 func (b *bench) latency(ctx context.Context) (*LatencyReport, error) {
 	o := b.opts
-	window := time.Now()
 	rep := &LatencyReport{Users: o.users, Senders: o.senders, Messages: o.messages, RatePerSecond: o.rate}
 	var limited atomic.Int64
 	users, err := b.setupUsers(ctx, "lat", o.users, &limited)
@@ -122,6 +121,7 @@ func (b *bench) latency(ctx context.Context) (*LatencyReport, error) {
 	}
 
 	b.logf("latency: %d users parked in /sync, %d senders sending %d messages", len(users), o.senders, o.messages)
+	window := time.Now()
 	sent, sendErrs := b.sendPaced(ctx, users[:o.senders], roomID)
 	for _, m := range sent {
 		if m.ok {

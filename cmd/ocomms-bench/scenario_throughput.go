@@ -31,7 +31,6 @@ type ThroughputReport struct {
 // transaction again, so the rate is what the server lets one user do.
 func (b *bench) throughput(ctx context.Context) (*ThroughputReport, error) {
 	o := b.opts
-	window := time.Now()
 	rep := &ThroughputReport{Senders: o.senders, SharedRoom: o.sharedRoom, Duration: o.duration.Seconds()}
 	var limited atomic.Int64
 	senders, err := b.setupUsers(ctx, "tput", o.senders, &limited)
@@ -46,6 +45,7 @@ func (b *bench) throughput(ctx context.Context) (*ThroughputReport, error) {
 
 	b.logf("throughput: %d senders sending for %s", len(senders), o.duration)
 	start := time.Now()
+	window := start
 	end := start.Add(o.duration)
 	errs := &ErrorCounts{}
 	times := make([][]time.Duration, len(senders))
