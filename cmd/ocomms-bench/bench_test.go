@@ -35,7 +35,7 @@ func TestEveryScenarioReportsSaneFiguresAgainstARealServer(t *testing.T) {
 		code, rep, stderr := runBench(t, "-url", srv.URL, "-json", "-scenario", "all",
 			"-registration", "shared-secret", "-shared-secret", testserver.SharedSecret, "-prefix", "all",
 			"-users", "3", "-senders", "2", "-messages", "20", "-rate", "0",
-			"-duration", "1s", "-rooms", "2", "-room-messages", "3", "-repeats", "3",
+			"-duration", "500ms", "-rooms", "2", "-room-messages", "3", "-repeats", "3",
 			"-pid", strconv.Itoa(os.Getpid())) // the server runs in this process
 		if code != exitOK || rep == nil {
 			t.Fatalf("exit %d, report %v; stderr:\n%s", code, rep, stderr)
@@ -110,7 +110,7 @@ func TestRateLimitedSendsWaitAndAreNotCountedAsErrors(t *testing.T) {
 		cfg.RateLimits.Send = config.RateLimit{PerSecond: 10, Burst: 3}
 		srv := testserver.Start(t, cfg)
 		code, rep, stderr := runBench(t, "-url", srv.URL, "-json", "-scenario", "throughput",
-			"-shared-secret", testserver.SharedSecret, "-prefix", "limited", "-senders", "2", "-shared-room", "-duration", "1500ms")
+			"-shared-secret", testserver.SharedSecret, "-prefix", "limited", "-senders", "2", "-shared-room", "-duration", "1s")
 		if code != exitOK || rep == nil || rep.Throughput == nil {
 			t.Fatalf("exit %d, report %v; stderr:\n%s", code, rep, stderr)
 		}

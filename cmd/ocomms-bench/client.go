@@ -153,12 +153,8 @@ func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
 		if !r.retryUntil.IsZero() && time.Now().Add(wait).After(r.retryUntil) {
 			return 0, errStopped
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return 0, fmt.Errorf("%s %s: waiting out a rate limit: %w", r.method, r.path, ctx.Err())
+		if err := sleep(ctx, wait); err != nil {
+			return 0, fmt.Errorf("%s %s: waiting out a rate limit: %w", r.method, r.path, err)
 		}
 	}
 }

@@ -92,7 +92,7 @@ func newBench(o options, log io.Writer) *bench {
 	_, _ = rand.Read(pw)
 	httpc := newHTTPClient(o.poolSize())
 	reg := &registrar{base: o.url, mode: o.registration, secret: o.sharedSecret,
-		password: hex.EncodeToString(pw), http: httpc, limited: &atomic.Int64{}}
+		password: hex.EncodeToString(pw), http: httpc}
 	return &bench{opts: o, runID: hex.EncodeToString(id), reg: reg, probe: reg.anonymous(), log: log}
 }
 
@@ -126,7 +126,7 @@ func (b *bench) run(ctx context.Context) (*Report, error) {
 		{scenarioInitialSync, func(ctx context.Context) (err error) { rep.InitialSync, err = b.initialSync(ctx); return err }},
 	}
 	for _, s := range scenarios {
-		if b.opts.scenario != scenarioAll && b.opts.scenario != s.name {
+		if !b.opts.runs(s.name) {
 			continue
 		}
 		if err := s.run(ctx); err != nil {

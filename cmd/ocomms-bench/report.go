@@ -37,8 +37,8 @@ func writeReport(w io.Writer, r *Report, asJSON bool) error {
 		if l.RatePerSecond > 0 {
 			rate = fmt.Sprintf("at %g/s", l.RatePerSecond)
 		}
-		fmt.Fprintf(&b, "\nlatency: %d users parked in /sync on one room, %d senders, %d messages %s\n",
-			l.Users, l.Senders, l.Messages, rate)
+		fmt.Fprintf(&b, "\nlatency: %s parked in /sync on one room, %s, %s %s\n",
+			plural(l.Users, "user"), plural(l.Senders, "sender"), plural(l.Messages, "message"), rate)
 		fmt.Fprintf(&b, "  sent %d (errors: %s; rate limited %d times)\n", l.Sent, fmtCounts(l.SendErrors), l.RateLimited)
 		fmt.Fprintf(&b, "  delivered %d of %d, missing %d, duplicates %d, limited timelines %d, sync errors: %s\n",
 			l.Delivered, l.Expected, l.Missing, l.Duplicates, l.LimitedTimelines, fmtCounts(l.SyncErrors))
@@ -51,15 +51,15 @@ func writeReport(w io.Writer, r *Report, asJSON bool) error {
 		if t.SharedRoom {
 			room = "one shared room"
 		}
-		fmt.Fprintf(&b, "\nthroughput: %d senders in %s for %gs\n", t.Senders, room, t.Duration)
+		fmt.Fprintf(&b, "\nthroughput: %s in %s for %gs\n", plural(t.Senders, "sender"), room, t.Duration)
 		fmt.Fprintf(&b, "  %.1f messages/s (%d sent in %.2fs; errors: %s; rate limited %d times)\n",
 			t.PerSecond, t.Sent, t.Elapsed, fmtCounts(t.Errors), t.RateLimited)
 		fmt.Fprintf(&b, "  send PUT   %s\n", t.Send)
 		writeRSS(&b, t.RSS)
 	}
 	if s := r.InitialSync; s != nil {
-		fmt.Fprintf(&b, "\ninitial-sync: one user in %d rooms of %d messages each (set up in %.1fs), %d initial syncs\n",
-			s.Rooms, s.MessagesPerRoom, s.SetupSeconds, s.Repeats)
+		fmt.Fprintf(&b, "\ninitial-sync: one user in %s of %s each (set up in %.1fs), %s\n",
+			plural(s.Rooms, "room"), plural(s.MessagesPerRoom, "message"), s.SetupSeconds, plural(s.Repeats, "initial sync"))
 		fmt.Fprintf(&b, "  time       p50 %s  max %s  (n=%d)\n", fmtDur(s.Time.P50), fmtDur(s.Time.Max), s.Time.Count)
 		fmt.Fprintf(&b, "  response   %s to %s, %d rooms in the smallest\n", fmtSize(s.MinBytes), fmtSize(s.MaxBytes), s.RoomsSeen)
 		writeRSS(&b, s.RSS)

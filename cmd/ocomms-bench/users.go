@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // Registration modes (-registration).
@@ -29,8 +28,6 @@ const setupWorkers = 4
 type registrar struct {
 	base, mode, secret, password string
 	http                         *http.Client
-	// limited counts rate-limited registration requests.
-	limited *atomic.Int64
 }
 
 // registerUsers creates n users named prefix-role-0 ... and returns a
@@ -46,7 +43,8 @@ func (r *registrar) registerUsers(ctx context.Context, prefix, role string, n in
 }
 
 func (r *registrar) anonymous() *Client {
-	return &Client{base: r.base, http: r.http, limited: r.limited}
+	// Registration is set-up: rate limits on it are waited out uncounted.
+	return &Client{base: r.base, http: r.http}
 }
 
 func (r *registrar) register(ctx context.Context, localpart string) (*Client, error) {
