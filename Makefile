@@ -38,10 +38,16 @@ LOADTEST_ARGS ?= -users 10 -senders 2 -messages 100 -duration 10s -rooms 20 -rep
 loadtest: build build-bench
 	./cmd/ocomms-bench/loadtest.sh $(LOADTEST_ARGS)
 
-test: vet fmt-check test-unit difftest fuzz-short
+test: vet fmt-check test-unit test-e2ee difftest fuzz-short
 
 test-unit:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# The end-to-end encryption test runs mautrix-go's crypto on its pure-Go
+# Olm, which needs the goolm build tag (without it mautrix links libolm
+# through cgo).
+test-e2ee:
+	$(GO) test -tags goolm -count=1 -timeout 10m ./internal/e2etest/
 
 # The differential tests against the gomatrixserverlib and mautrix oracles.
 # mautrix's federation code needs encoding/json/v2, so this package runs a
