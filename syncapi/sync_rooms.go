@@ -67,6 +67,9 @@ func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncRespon
 	if err := s.addSections(ctx, sc, since, now); err != nil {
 		return nil, watch, err
 	}
+	if err := s.addUnreadCounts(ctx, sc, now); err != nil {
+		return nil, watch, err
+	}
 	return resp, watch, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 
 	"github.com/ocomms/ocomms/bus"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/roomserver/api"
@@ -24,6 +25,8 @@ type SyncAPI struct {
 	rooms     api.API
 	authn     httpapi.Authenticator
 	forgotten Forgotten
+	pushRules PushRules
+	pushCache pushRoomCache
 	log       *slog.Logger
 	notifier  *notifier
 	// sections are the streams /sync serves besides room events, and
@@ -46,7 +49,10 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 	}
 	s.consumers = []consumer{{
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
+	}, {
+		stream: clientapi.ReceiptsStream, durable: receiptsConsumerName, subject: clientapi.ReceiptsSubject, handle: s.handleReceipt,
 	}}
+	s.sections = []section{s.receiptsSection()}
 	return s
 }
 

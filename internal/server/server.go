@@ -14,6 +14,7 @@ import (
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi"
 	"github.com/ocomms/ocomms/clientapi/accounts"
+	"github.com/ocomms/ocomms/clientapi/receipts"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver"
 	"github.com/ocomms/ocomms/spec/signing"
@@ -82,11 +83,13 @@ func (s *Server) open(ctx context.Context) error {
 	// deactivate.
 	client := clientapi.New(s.cfg, s.db, s.bus, rs, accts, log)
 	accts.SetRoomParter(client.RoomParter())
+	syncAPI := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
 	s.components = []Component{
 		accts,
 		rs,
-		syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log),
+		syncAPI,
 		client,
+		receipts.New(s.db, s.bus, rs, accts, log),
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
