@@ -27,7 +27,7 @@ func (s *SyncAPI) receiptsSection() section {
 
 type receiptRow struct {
 	roomID, userID, receiptType, threadID, eventID string
-	ts                                              int64
+	ts                                             int64
 }
 
 func (s *SyncAPI) addReceipts(ctx context.Context, sc *syncContext, from, to int64) error {
@@ -100,7 +100,7 @@ func (s *SyncAPI) addReceipts(ctx context.Context, sc *syncContext, from, to int
 // ID -> receipt.
 // https://spec.matrix.org/latest/client-server-api/#mreceipt
 type receiptEvent struct {
-	Type    string                                         `json:"type"`
+	Type    string                                        `json:"type"`
 	Content map[string]map[string]map[string]receiptEntry `json:"content"`
 }
 
