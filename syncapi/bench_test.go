@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms/bus"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/roomserver/api"
@@ -51,7 +52,7 @@ func BenchmarkIncrementalSync(b *testing.B) {
 	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 		b.Fatal(err)
 	}
-	if err := bs.EnsureStreams(ctx, append(api.Streams(), wakeUpStreams()...)...); err != nil {
+	if err := bs.EnsureStreams(ctx, append(append(api.Streams(), wakeUpStreams()...), clientapi.ReceiptsStreams()...)...); err != nil {
 		b.Fatal(err)
 	}
 	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)
