@@ -107,4 +107,20 @@ CREATE TABLE syncapi_notifications (
 	PRIMARY KEY (user_id, room_id, stream_pos)
 );
 `,
+}, {
+	Version: 3,
+	Name:    "push rule changes on the account data stream",
+	Up: `
+-- The account data stream is shared with the account data the client API
+-- stores; whichever migration runs first creates its row.
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('account_data', 0) ON CONFLICT (stream) DO NOTHING;
+
+-- The account data position at which each user's push rules last changed,
+-- and the client API's revision of that change.
+CREATE TABLE syncapi_push_rules (
+	user_id    TEXT PRIMARY KEY,
+	revision   BIGINT NOT NULL,
+	stream_pos BIGINT NOT NULL
+);
+`,
 }}

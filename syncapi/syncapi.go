@@ -51,8 +51,10 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
 	}, {
 		stream: clientapi.ReceiptsStream, durable: receiptsConsumerName, subject: clientapi.ReceiptsSubject, handle: s.handleReceipt,
+	}, {
+		stream: clientapi.PushRulesStream, durable: pushRulesConsumerName, subject: clientapi.PushRulesSubject, handle: s.handlePushRulesChanged,
 	}}
-	s.sections = []section{s.receiptsSection()}
+	s.sections = []section{s.receiptsSection(), s.pushRulesSection()}
 	return s
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi"
 	"github.com/ocomms/ocomms/clientapi/accounts"
+	"github.com/ocomms/ocomms/clientapi/pushrules"
 	"github.com/ocomms/ocomms/clientapi/receipts"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver"
@@ -83,13 +84,16 @@ func (s *Server) open(ctx context.Context) error {
 	// deactivate.
 	client := clientapi.New(s.cfg, s.db, s.bus, rs, accts, log)
 	accts.SetRoomParter(client.RoomParter())
+	rules := pushrules.New(s.db, s.bus, accts, log)
 	syncAPI := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
+	syncAPI.SetPushRules(rules)
 	s.components = []Component{
 		accts,
 		rs,
 		syncAPI,
 		client,
 		receipts.New(s.db, s.bus, rs, accts, log),
+		rules,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
