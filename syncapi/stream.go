@@ -27,8 +27,8 @@ type section struct {
 	// it elsewhere than syncapi_stream_positions.
 	current func(ctx context.Context) (int64, error)
 	// add writes what changed in (from, to] into sc.resp; from is 0 on an
-	// initial or full_state sync. It is also called when the stream did
-	// not move but sc.newlyJoined is not empty: those rooms get the
+	// initial or full_state sync, which calls every section. It is also
+	// called when the stream did not move but sc.newlyJoined is not empty: those rooms get the
 	// stream's whole current state (every receipt, who is typing).
 	add func(ctx context.Context, sc *syncContext, from, to int64) error
 }
@@ -124,7 +124,10 @@ func (s *SyncAPI) addSections(ctx context.Context, sc *syncContext, since, now s
 		if sc.full {
 			from = 0
 		}
-		if from >= to && len(sc.newlyJoined) == 0 {
+		// A full sync runs every section, even one whose stream never
+		// moved: some send state that exists without any position (the
+		// user's push rules are the defaults until they change one).
+		if !sc.full && from >= to && len(sc.newlyJoined) == 0 {
 			continue
 		}
 		if err := sec.add(ctx, sc, min(from, to), to); err != nil {

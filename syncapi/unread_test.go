@@ -3,6 +3,8 @@ package syncapi_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
 	"testing"
 
 	"github.com/ocomms/ocomms/internal/testserver"
@@ -116,5 +118,89 @@ func TestUnreadCountsSplitByThread(t *testing.T) {
 		postReceipt(t, bob, roomID, "m.read.private", root, map[string]any{"thread_id": "main"})
 		unreadAfter(t, bob, bobTok, roomID, unreadResp{})
 		wantCounts(t, bob, roomID, true, unreadResp{}, nil)
+	})
+}
+
+func putPushRule(t *testing.T, c *testserver.Client, kind, ruleID string, body map[string]any) {
+	t.Helper()
+	c.MustDo(t, http.MethodPut, v3+"/pushrules/global/"+kind+"/"+esc(ruleID), body, http.StatusOK)
+}
+
+func TestUnreadCountsFollowTheUsersPushRules(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
+		srv := start(t, b)
+		alice, bob, roomID, first, _, bobTok := twoInRoom(t, srv)
+		postReceipt(t, bob, roomID, "m.read", first, nil)
+
+		// A keyword of bob's highlights.
+		putPushRule(t, bob, "content", "cake", map[string]any{
+			"pattern": "cake", "actions": []any{"notify", map[string]any{"set_tweak": "highlight"}},
+		})
+		cake := send(t, alice, roomID, "cake", "who wants cake?")
+		bobTok = waitForEvent(t, bob, bobTok, roomID, cake)
+		wantCounts(t, bob, roomID, false, unreadResp{Notification: 1, Highlight: 1}, nil)
+
+		// A room muted with an override rule notifies nothing more.
+		putPushRule(t, bob, "override", roomID, map[string]any{
+			"conditions": []any{map[string]any{"kind": "event_match", "key": "room_id", "pattern": roomID}},
+			"actions":    []any{},
+		})
+		muted := send(t, alice, roomID, "muted", "more cake")
+		waitForEvent(t, bob, bobTok, roomID, muted)
+		wantCounts(t, bob, roomID, false, unreadResp{Notification: 1, Highlight: 1}, nil)
+	})
+}
+
+func TestPushRulesReachSyncAsAccountData(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
+		srv := start(t, b)
+		bob := srv.NewUser(t, "bob")
+		pushRulesEvent := func(s map[string]any) map[string]any {
+			ad, _ := s["account_data"].(map[string]any)
+			evs, _ := ad["events"].([]any)
+			for _, e := range evs {
+				if ev, _ := e.(map[string]any); ev["type"] == "m.push_rules" {
+					return ev
+				}
+			}
+			return nil
+		}
+		initial := bob.MustDo(t, http.MethodGet, v3+"/sync", nil, http.StatusOK)
+		ev := pushRulesEvent(initial)
+		if ev == nil {
+			t.Fatalf("initial sync lacks m.push_rules: %v", initial["account_data"])
+		}
+		content, _ := ev["content"].(map[string]any)
+		global, _ := content["global"].(map[string]any)
+		if _, ok := global["override"].([]any); !ok {
+			t.Fatalf("m.push_rules content = %v", content)
+		}
+		token, _ := initial["next_batch"].(string)
+
+		// A parked sync wakes with the changed rules.
+		got := make(chan map[string]any, 1)
+		go func() {
+			got <- bob.MustDo(t, http.MethodGet, v3+"/sync?"+since(token, 30*time.Second).Encode(), nil, http.StatusOK)
+		}()
+		putPushRule(t, bob, "content", "cake", map[string]any{"pattern": "cake", "actions": []any{"notify"}})
+		select {
+		case s := <-got:
+			ev := pushRulesEvent(s)
+			if ev == nil || !strings.Contains(mustJSON(t, ev), `"rule_id":"cake"`) {
+				t.Errorf("woken sync's m.push_rules = %v, want the cake rule", ev)
+			}
+			token, _ = s["next_batch"].(string)
+		case <-time.After(20 * time.Second):
+			t.Fatal("a parked sync did not wake for a push rule change")
+		}
+		// The next sync does not repeat it.
+		again := bob.MustDo(t, http.MethodGet, v3+"/sync?"+since(token, 0).Encode(), nil, http.StatusOK)
+		if pushRulesEvent(again) != nil {
+			t.Error("an incremental sync repeated unchanged push rules")
+		}
+		filtered := bob.MustDo(t, http.MethodGet, v3+"/sync?filter="+url.QueryEscape(`{"account_data":{"not_types":["m.push_rules"]}}`), nil, http.StatusOK)
+		if pushRulesEvent(filtered) != nil {
+			t.Error("the account_data filter did not leave m.push_rules out")
+		}
 	})
 }
