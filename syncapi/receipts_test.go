@@ -139,17 +139,7 @@ func TestReceiptWakesParkedSync(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
 		srv := start(t, b)
 		alice, bob, roomID, eventID, aliceTok, _ := twoInRoom(t, srv)
-		got := make(chan syncResp, 1)
-		go func() { got <- sync(t, alice, since(aliceTok, 30*time.Second)) }()
-		postReceipt(t, bob, roomID, "m.read", eventID, nil)
-		select {
-		case s := <-got:
-			if _, ok := receiptOf(s.Rooms.Join[roomID], eventID, "m.read", bob.UserID); !ok {
-				t.Errorf("woken sync lacks the receipt: %+v", s.Rooms.Join[roomID])
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("a parked sync did not wake for a receipt")
-		}
+		parkedSyncWakesForReceipt(t, alice, aliceTok, bob, roomID, eventID)
 	})
 }
 
@@ -164,16 +154,23 @@ func TestReceiptOnOneInstanceWakesSyncParkedOnAnother(t *testing.T) {
 		alice, bob, roomID, eventID, aliceTok, _ := twoInRoom(t, instA)
 		onB := *alice
 		onB.BaseURL = instB.URL
-		got := make(chan syncResp, 1)
-		go func() { got <- sync(t, &onB, since(aliceTok, 30*time.Second)) }()
-		postReceipt(t, bob, roomID, "m.read", eventID, nil)
-		select {
-		case s := <-got:
-			if _, ok := receiptOf(s.Rooms.Join[roomID], eventID, "m.read", bob.UserID); !ok {
-				t.Errorf("B's sync lacks the receipt sent through A: %+v", s.Rooms.Join[roomID])
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("a sync parked on B did not wake for a receipt sent through A")
-		}
+		parkedSyncWakesForReceipt(t, &onB, aliceTok, bob, roomID, eventID)
 	})
+}
+
+// parkedSyncWakesForReceipt parks a sync of syncer, has sender post a
+// receipt and checks that the sync answers with it.
+func parkedSyncWakesForReceipt(t *testing.T, syncer *testserver.Client, token string, sender *testserver.Client, roomID, eventID string) {
+	t.Helper()
+	got := make(chan syncResp, 1)
+	go func() { got <- sync(t, syncer, since(token, 30*time.Second)) }()
+	postReceipt(t, sender, roomID, "m.read", eventID, nil)
+	select {
+	case s := <-got:
+		if _, ok := receiptOf(s.Rooms.Join[roomID], eventID, "m.read", sender.UserID); !ok {
+			t.Errorf("the woken sync lacks the receipt: %+v", s.Rooms.Join[roomID])
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a parked sync did not wake for a receipt")
+	}
 }

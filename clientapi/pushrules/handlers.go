@@ -116,10 +116,6 @@ type putRuleBody struct {
 //
 // https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3pushrulesglobalkindruleid
 func (p *PushRules) putRule(r *http.Request, dev *httpapi.Device) (any, error) {
-	kind, ruleID, err := target(r)
-	if err != nil {
-		return nil, err
-	}
 	var body putRuleBody
 	if err := httpapi.DecodeJSON(r, &body); err != nil {
 		return nil, err
@@ -127,47 +123,32 @@ func (p *PushRules) putRule(r *http.Request, dev *httpapi.Device) (any, error) {
 	if body.Actions == nil {
 		return nil, errcode.MissingParam("missing actions")
 	}
+	kind, ruleID, err := target(r)
+	if err != nil {
+		return nil, err
+	}
 	rule := pushrules.Rule{RuleID: ruleID, Actions: *body.Actions, Conditions: body.Conditions, Pattern: body.Pattern}
-	q := r.URL.Query()
-	before, after := q.Get("before"), q.Get("after")
 	if err := pushrules.ValidateRule(kind, rule); err != nil {
 		return nil, editError(err)
 	}
-	err = p.update(r.Context(), dev.UserID, func(rs pushrules.Ruleset) (pushrules.Ruleset, error) {
+	q := r.URL.Query()
+	before, after := q.Get("before"), q.Get("after")
+	return p.editRule(r, dev, func(rs pushrules.Ruleset, kind pushrules.Kind, _ string) (pushrules.Ruleset, error) {
 		next, err := pushrules.Insert(rs, kind, rule, before, after)
 		if errors.Is(err, pushrules.ErrRuleNotFound) {
 			return rs, errcode.InvalidParam("the before or after rule does not exist")
 		}
-		return next, editError(err)
+		return next, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, nil
 }
 
 // https://spec.matrix.org/latest/client-server-api/#delete_matrixclientv3pushrulesglobalkindruleid
 func (p *PushRules) deleteRule(r *http.Request, dev *httpapi.Device) (any, error) {
-	kind, ruleID, err := target(r)
-	if err != nil {
-		return nil, err
-	}
-	err = p.update(r.Context(), dev.UserID, func(rs pushrules.Ruleset) (pushrules.Ruleset, error) {
-		next, err := pushrules.Remove(rs, kind, ruleID)
-		return next, editError(err)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, nil
+	return p.editRule(r, dev, pushrules.Remove)
 }
 
 // https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3pushrulesglobalkindruleidenabled
 func (p *PushRules) putEnabled(r *http.Request, dev *httpapi.Device) (any, error) {
-	kind, ruleID, err := target(r)
-	if err != nil {
-		return nil, err
-	}
 	var body struct {
 		Enabled *bool `json:"enabled"`
 	}
@@ -177,22 +158,13 @@ func (p *PushRules) putEnabled(r *http.Request, dev *httpapi.Device) (any, error
 	if body.Enabled == nil {
 		return nil, errcode.MissingParam("missing enabled")
 	}
-	err = p.update(r.Context(), dev.UserID, func(rs pushrules.Ruleset) (pushrules.Ruleset, error) {
-		next, err := pushrules.SetEnabled(rs, kind, ruleID, *body.Enabled)
-		return next, editError(err)
+	return p.editRule(r, dev, func(rs pushrules.Ruleset, kind pushrules.Kind, ruleID string) (pushrules.Ruleset, error) {
+		return pushrules.SetEnabled(rs, kind, ruleID, *body.Enabled)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, nil
 }
 
 // https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3pushrulesglobalkindruleidactions
 func (p *PushRules) putActions(r *http.Request, dev *httpapi.Device) (any, error) {
-	kind, ruleID, err := target(r)
-	if err != nil {
-		return nil, err
-	}
 	var body struct {
 		Actions *pushrules.Actions `json:"actions"`
 	}
@@ -202,8 +174,22 @@ func (p *PushRules) putActions(r *http.Request, dev *httpapi.Device) (any, error
 	if body.Actions == nil {
 		return nil, errcode.MissingParam("missing actions")
 	}
+	return p.editRule(r, dev, func(rs pushrules.Ruleset, kind pushrules.Kind, ruleID string) (pushrules.Ruleset, error) {
+		return pushrules.SetActions(rs, kind, ruleID, *body.Actions)
+	})
+}
+
+// editRule applies one of spec/pushrules' editing functions to the rule
+// the path names and stores the result; the edit sees the user's current
+// rules inside the transaction that stores them.
+func (p *PushRules) editRule(r *http.Request, dev *httpapi.Device,
+	edit func(rs pushrules.Ruleset, kind pushrules.Kind, ruleID string) (pushrules.Ruleset, error)) (any, error) {
+	kind, ruleID, err := target(r)
+	if err != nil {
+		return nil, err
+	}
 	err = p.update(r.Context(), dev.UserID, func(rs pushrules.Ruleset) (pushrules.Ruleset, error) {
-		next, err := pushrules.SetActions(rs, kind, ruleID, *body.Actions)
+		next, err := edit(rs, kind, ruleID)
 		return next, editError(err)
 	})
 	if err != nil {
