@@ -17,7 +17,7 @@ FUZZ_TARGETS := \
 	./spec/id:FuzzParseServerName \
 	./spec/b64:FuzzDecode
 
-.PHONY: run build test test-unit difftest difftest-long fuzz-short fuzz bench vet fmt-check clean
+.PHONY: run build build-bench loadtest test test-unit difftest difftest-long fuzz-short fuzz bench vet fmt-check clean
 
 # A source checkout is a development setup even inside a container, so
 # `make run` accepts a data directory that is not a volume (with a warning);
@@ -27,6 +27,16 @@ run: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ocomms
+
+build-bench:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ocomms-bench ./cmd/ocomms-bench
+
+# A small, bounded load test (about a minute): a throwaway server on
+# loopback in a temporary directory, ocomms-bench against it, the server
+# stopped and its data removed afterwards. See README.md "Load testing".
+LOADTEST_ARGS ?= -users 10 -senders 2 -messages 100 -duration 10s -rooms 20 -repeats 3
+loadtest: build build-bench
+	./cmd/ocomms-bench/loadtest.sh $(LOADTEST_ARGS)
 
 test: vet fmt-check test-unit difftest fuzz-short
 

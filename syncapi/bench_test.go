@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms/bus"
-	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/roomserver/api"
@@ -52,7 +52,7 @@ func BenchmarkIncrementalSync(b *testing.B) {
 	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 		b.Fatal(err)
 	}
-	if err := bs.EnsureStreams(ctx, append(append(append(api.Streams(), wakeUpStreams()...), clientapi.ReceiptsStreams()...), clientapi.PushRulesStreams()...)...); err != nil {
+	if err := bs.EnsureStreams(ctx, append(append(append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...), clientapi.ReceiptsStreams()...), clientapi.PushRulesStreams()...)...); err != nil {
 		b.Fatal(err)
 	}
 	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"testing"
 	"time"
 
 	"github.com/ocomms/ocomms/bus/bustest"
-	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver/api"
 	"github.com/ocomms/ocomms/spec/event"
@@ -43,7 +43,7 @@ func TestConsumerStoresEachOutputEventOnceInOrder(t *testing.T) {
 		if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.EnsureStreams(ctx, append(append(append(api.Streams(), wakeUpStreams()...), clientapi.ReceiptsStreams()...), clientapi.PushRulesStreams()...)...); err != nil {
+		if err := b.EnsureStreams(ctx, append(append(append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...), clientapi.ReceiptsStreams()...), clientapi.PushRulesStreams()...)...); err != nil {
 			t.Fatal(err)
 		}
 		s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))

@@ -27,10 +27,17 @@ type section struct {
 	// it elsewhere than syncapi_stream_positions.
 	current func(ctx context.Context) (int64, error)
 	// add writes what changed in (from, to] into sc.resp; from is 0 on an
-	// initial or full_state sync, which calls every section. It is also
-	// called when the stream did not move but sc.newlyJoined is not empty: those rooms get the
+	// initial or full_state sync. It is also called when the stream did
+	// not move but sc.newlyJoined is not empty: those rooms get the
 	// stream's whole current state (every receipt, who is typing).
 	add func(ctx context.Context, sc *syncContext, from, to int64) error
+	// onRoomEvents makes add run also when only the room stream moved:
+	// device lists change when users join and leave rooms.
+	onRoomEvents bool
+	// onFullSync makes add run on every initial or full_state sync, even
+	// when the stream never moved: the user's push rules exist (as the
+	// defaults) before any change gave them a position.
+	onFullSync bool
 }
 
 // consumer is a durable, ordered bus consumer the component runs.
@@ -53,6 +60,11 @@ type syncContext struct {
 	newlyJoined map[string]bool
 	// left are the rooms the user left in the range.
 	left []string
+	// since and now are the range of the sync (since is zero on an
+	// initial sync); next is the token it answers with, which a section
+	// that delivers only part of its range (to-device messages come in
+	// batches) lowers to what it delivered.
+	since, now, next syncToken
 }
 
 // joinedRoom returns the room's entry in rooms.join, adding an empty one
@@ -124,10 +136,7 @@ func (s *SyncAPI) addSections(ctx context.Context, sc *syncContext, since, now s
 		if sc.full {
 			from = 0
 		}
-		// A full sync runs every section, even one whose stream never
-		// moved: some send state that exists without any position (the
-		// user's push rules are the defaults until they change one).
-		if !sc.full && from >= to && len(sc.newlyJoined) == 0 {
+		if from >= to && len(sc.newlyJoined) == 0 && !(sec.onRoomEvents && since.Rooms < now.Rooms) && !(sec.onFullSync && sc.full) {
 			continue
 		}
 		if err := sec.add(ctx, sc, min(from, to), to); err != nil {

@@ -18,9 +18,10 @@ import (
 // https://spec.matrix.org/latest/client-server-api/#push-rules
 func (s *SyncAPI) pushRulesSection() section {
 	return section{
-		name:     streamAccountData,
-		position: func(t *syncToken) *int64 { return &t.AccountData },
-		add:      s.addPushRules,
+		name:       streamAccountData,
+		position:   func(t *syncToken) *int64 { return &t.AccountData },
+		add:        s.addPushRules,
+		onFullSync: true,
 	}
 }
 

@@ -25,6 +25,7 @@ type SyncAPI struct {
 	rooms     api.API
 	authn     httpapi.Authenticator
 	forgotten Forgotten
+	keyCounts KeyCounts
 	pushRules PushRules
 	pushCache pushRoomCache
 	log       *slog.Logger
@@ -54,7 +55,8 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 	}, {
 		stream: clientapi.PushRulesStream, durable: pushRulesConsumerName, subject: clientapi.PushRulesSubject, handle: s.handlePushRulesChanged,
 	}}
-	s.sections = []section{s.receiptsSection(), s.pushRulesSection()}
+	s.sections = append(s.sections, s.toDeviceSection(), s.deviceListSection(), s.receiptsSection(), s.pushRulesSection())
+	s.consumers = append(s.consumers, s.toDeviceConsumer(), s.deviceListConsumer())
 	return s
 }
 
@@ -74,6 +76,7 @@ func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerMessages(routes)
 	s.registerContext(routes)
 	s.registerMembers(routes)
+	s.registerKeyChanges(routes)
 }
 
 // Start subscribes to wake-ups first, so no commit after the consumers
