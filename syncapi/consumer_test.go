@@ -43,7 +43,7 @@ func TestConsumerStoresEachOutputEventOnceInOrder(t *testing.T) {
 		if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.EnsureStreams(ctx, append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...)...); err != nil {
+		if err := b.EnsureStreams(ctx, append(append(append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...), clientapi.ReceiptsStreams()...), clientapi.PushRulesStreams()...)...); err != nil {
 			t.Fatal(err)
 		}
 		s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))

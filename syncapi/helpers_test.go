@@ -43,7 +43,17 @@ type roomResp struct {
 	State struct {
 		Events []clientEvent `json:"events"`
 	} `json:"state"`
-	Summary map[string]any `json:"summary"`
+	Summary   map[string]any `json:"summary"`
+	Ephemeral struct {
+		Events []clientEvent `json:"events"`
+	} `json:"ephemeral"`
+	UnreadNotifications       *unreadResp           `json:"unread_notifications"`
+	UnreadThreadNotifications map[string]unreadResp `json:"unread_thread_notifications"`
+}
+
+type unreadResp struct {
+	Highlight    int `json:"highlight_count"`
+	Notification int `json:"notification_count"`
 }
 
 type clientEvent struct {

@@ -73,6 +73,9 @@ func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncRespon
 	if err := s.addKeyCounts(ctx, sc); err != nil {
 		return nil, watch, err
 	}
+	if err := s.addUnreadCounts(ctx, sc, now); err != nil {
+		return nil, watch, err
+	}
 	return resp, watch, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 
 	"github.com/ocomms/ocomms/bus"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/roomserver/api"
@@ -25,6 +26,8 @@ type SyncAPI struct {
 	authn     httpapi.Authenticator
 	forgotten Forgotten
 	keyCounts KeyCounts
+	pushRules PushRules
+	pushCache pushRoomCache
 	log       *slog.Logger
 	notifier  *notifier
 	// sections are the streams /sync serves besides room events, and
@@ -47,8 +50,12 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 	}
 	s.consumers = []consumer{{
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
+	}, {
+		stream: clientapi.ReceiptsStream, durable: receiptsConsumerName, subject: clientapi.ReceiptsSubject, handle: s.handleReceipt,
+	}, {
+		stream: clientapi.PushRulesStream, durable: pushRulesConsumerName, subject: clientapi.PushRulesSubject, handle: s.handlePushRulesChanged,
 	}}
-	s.sections = append(s.sections, s.toDeviceSection(), s.deviceListSection())
+	s.sections = append(s.sections, s.toDeviceSection(), s.deviceListSection(), s.receiptsSection(), s.pushRulesSection())
 	s.consumers = append(s.consumers, s.toDeviceConsumer(), s.deviceListConsumer())
 	return s
 }

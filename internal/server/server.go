@@ -14,6 +14,8 @@ import (
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi"
 	"github.com/ocomms/ocomms/clientapi/accounts"
+	"github.com/ocomms/ocomms/clientapi/pushrules"
+	"github.com/ocomms/ocomms/clientapi/receipts"
 	"github.com/ocomms/ocomms/federation"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver"
@@ -83,19 +85,23 @@ func (s *Server) open(ctx context.Context) error {
 	// deactivate.
 	client := clientapi.New(s.cfg, s.db, s.bus, rs, accts, log)
 	accts.SetRoomParter(client.RoomParter())
+	rules := pushrules.New(s.db, s.bus, accts, log)
 	// Deleting a device deletes its keys, and /sync reports the syncing
 	// device's one-time key counts, through the key store.
 	keyStore := client.Keys()
 	accts.SetDeviceObserver(keyStore)
-	sync := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
-	sync.SetKeyCounts(keyStore)
+	syncAPI := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
+	syncAPI.SetKeyCounts(keyStore)
+	syncAPI.SetPushRules(rules)
 	s.components = []Component{
 		accts,
 		rs,
-		sync,
+		syncAPI,
 		client,
 		keyStore,
 		federation.New(s.cfg.ServerName, s.signingKey, log),
+		receipts.New(s.db, s.bus, rs, accts, log),
+		rules,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
