@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi"
+	"github.com/ocomms/ocomms/clientapi/accountdata"
 	"github.com/ocomms/ocomms/clientapi/accounts"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver"
@@ -82,11 +83,15 @@ func (s *Server) open(ctx context.Context) error {
 	// deactivate.
 	client := clientapi.New(s.cfg, s.db, s.bus, rs, accts, log)
 	accts.SetRoomParter(client.RoomParter())
+	// Account data is its own component; others set account data on a
+	// user's behalf through it (clientapi/api.AccountData).
+	accountData := accountdata.New(s.db, s.bus, accts, log)
 	s.components = []Component{
 		accts,
 		rs,
 		syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log),
 		client,
+		accountData,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
