@@ -53,6 +53,8 @@ type syncContext struct {
 	newlyJoined map[string]bool
 	// left are the rooms the user left in the range.
 	left []string
+	// ignored are the users whose events the user does not receive.
+	ignored map[string]bool
 }
 
 // joinedRoom returns the room's entry in rooms.join, adding an empty one

@@ -46,7 +46,8 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 	}
 	s.consumers = []consumer{{
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
-	}}
+	}, s.accountDataConsumer()}
+	s.sections = append(s.sections, s.accountDataSection())
 	return s
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/spec/errcode"
 	"github.com/ocomms/ocomms/spec/id"
 )
@@ -16,7 +17,7 @@ import (
 const (
 	typeFullyRead       = "m.fully_read"
 	typePushRules       = "m.push_rules"
-	typeIgnoredUserList = "m.ignored_user_list"
+	typeIgnoredUserList = api.IgnoredUserListType
 	typeTag             = "m.tag"
 )
 
@@ -105,19 +106,4 @@ func validateIgnoredUsers(content json.RawMessage) error {
 		}
 	}
 	return nil
-}
-
-// ignoredUsersOf reads the users of a stored m.ignored_user_list; content
-// stored before validation existed that does not parse ignores no one.
-func ignoredUsersOf(content json.RawMessage) map[string]bool {
-	var c struct {
-		IgnoredUsers map[string]json.RawMessage `json:"ignored_users"`
-	}
-	out := map[string]bool{}
-	if json.Unmarshal(content, &c) == nil {
-		for u := range c.IgnoredUsers {
-			out[u] = true
-		}
-	}
-	return out
 }

@@ -11,9 +11,9 @@ const outboxTable = "accountdata_outbox"
 // migrations is the component's schema history.
 //
 // clientapi_account_data holds the current content of every account data
-// type of every user: room_id is '' for global account data. revision
-// counts the changes of a row; the bus message carries it so consumers
-// never let an older change overwrite a newer one.
+// type of every user: room_id is the empty string for global account
+// data. revision counts the changes of a row; the bus message carries it
+// so consumers never let an older change overwrite a newer one.
 var migrations = []storage.Migration{{
 	Version: 1,
 	Name:    "account data and its outbox",

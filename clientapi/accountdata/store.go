@@ -134,5 +134,5 @@ func (a *AccountData) IgnoredUsers(ctx context.Context, userID string) (map[stri
 	if err != nil || content == nil {
 		return map[string]bool{}, err
 	}
-	return ignoredUsersOf(content), nil
+	return api.IgnoredUsersOf(content), nil
 }

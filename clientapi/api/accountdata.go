@@ -74,3 +74,24 @@ type AccountData interface {
 	// IgnoredUsers is the set of users in the user's m.ignored_user_list.
 	IgnoredUsers(ctx context.Context, userID string) (map[string]bool, error)
 }
+
+// IgnoredUserListType is the global account data type listing the users
+// whose events a user does not want to receive.
+//
+// https://spec.matrix.org/latest/client-server-api/#ignoring-users
+const IgnoredUserListType = "m.ignored_user_list"
+
+// IgnoredUsersOf reads the users of m.ignored_user_list content. Content
+// that does not parse ignores no one.
+func IgnoredUsersOf(content json.RawMessage) map[string]bool {
+	var c struct {
+		IgnoredUsers map[string]json.RawMessage `json:"ignored_users"`
+	}
+	out := map[string]bool{}
+	if json.Unmarshal(content, &c) == nil {
+		for u := range c.IgnoredUsers {
+			out[u] = true
+		}
+	}
+	return out
+}
