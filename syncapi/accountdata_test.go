@@ -186,8 +186,11 @@ func TestNewlyJoinedRoomGetsItsAccountData(t *testing.T) {
 		token := accountDataUntil(t, bob, "", "bob's first sync", func(accountDataResp) bool { return true }).NextBatch
 		// Bob tags the room before joining it: the tags come with the join.
 		bob.MustDo(t, http.MethodPut, v3+"/user/"+esc(bob.UserID)+"/rooms/"+esc(roomID)+"/tags/u.later", map[string]any{}, http.StatusOK)
-		token = accountDataUntil(t, bob, token, "the account data stream moves", func(s accountDataResp) bool {
-			return s.NextBatch != token
+		// Account data reaches /sync in order: once this marker is there,
+		// the tag is before the token, and only the join can bring it.
+		putGlobal(t, bob, "org.example.marker", map[string]any{})
+		token = accountDataUntil(t, bob, token, "the marker arrives", func(s accountDataResp) bool {
+			return s.AccountData.content("org.example.marker") != nil
 		}).NextBatch
 		join(t, bob, roomID)
 		s := accountDataUntil(t, bob, token, "the joined room arrives with its tags", func(s accountDataResp) bool {
