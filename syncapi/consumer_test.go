@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ocomms/ocomms/bus/bustest"
+	capi "github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver/api"
 	"github.com/ocomms/ocomms/spec/event"
@@ -42,7 +43,8 @@ func TestConsumerStoresEachOutputEventOnceInOrder(t *testing.T) {
 		if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.EnsureStreams(ctx, append(api.Streams(), wakeUpStreams()...)...); err != nil {
+		streams := append(append(api.Streams(), wakeUpStreams()...), capi.AccountDataStreams()...)
+		if err := b.EnsureStreams(ctx, streams...); err != nil {
 			t.Fatal(err)
 		}
 		s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))
