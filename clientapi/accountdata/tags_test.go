@@ -3,6 +3,7 @@ package accountdata_test
 import (
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,6 +72,30 @@ func TestRoomTagsAreAddedListedAndRemovedAsMTag(t *testing.T) {
 		}
 		if got := list(); !reflect.DeepEqual(got, want) {
 			t.Errorf("refused tags changed the tags: %v", got)
+		}
+	})
+}
+
+func TestConcurrentTagChangesAreAllKept(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
+		srv := testserver.Start(t, testserver.Config(t, b))
+		alice := srv.NewUser(t, "alice")
+		tags := v3 + "/user/" + esc(alice.UserID) + "/rooms/" + esc("!room:test.ocomms.local") + "/tags"
+		const n = 5
+		statuses := make(chan int, n)
+		for i := range n {
+			go func() {
+				statuses <- alice.Do(t, http.MethodPut, tags+"/u.tag"+strconv.Itoa(i), map[string]any{}).Status
+			}()
+		}
+		for range n {
+			if s := <-statuses; s != http.StatusOK {
+				t.Errorf("concurrent tag PUT answered %d", s)
+			}
+		}
+		got, _ := alice.MustDo(t, http.MethodGet, tags, nil, http.StatusOK)["tags"].(map[string]any)
+		if len(got) != n {
+			t.Errorf("tags after %d concurrent PUTs = %v", n, got)
 		}
 	})
 }
