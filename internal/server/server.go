@@ -15,6 +15,7 @@ import (
 	"github.com/ocomms/ocomms/clientapi"
 	"github.com/ocomms/ocomms/clientapi/accountdata"
 	"github.com/ocomms/ocomms/clientapi/accounts"
+	"github.com/ocomms/ocomms/federation"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver"
 	"github.com/ocomms/ocomms/spec/signing"
@@ -92,6 +93,7 @@ func (s *Server) open(ctx context.Context) error {
 		syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log),
 		client,
 		accountData,
+		federation.New(s.cfg.ServerName, s.signingKey, log),
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
