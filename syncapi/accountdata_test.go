@@ -51,13 +51,24 @@ func (e eventsResp) types() []string {
 
 func syncAccountData(t *testing.T, c *testserver.Client, query url.Values) accountDataResp {
 	t.Helper()
-	resp := c.Do(t, http.MethodGet, v3+"/sync?"+query.Encode(), nil)
-	if resp.Status != http.StatusOK {
-		t.Fatalf("sync %v: %d %s", query, resp.Status, resp.Body)
+	return syncAs[accountDataResp](t, c, query)
+}
+
+// parkedSyncWakes parks a /sync of reader at token, runs change and fails
+// unless the sync wakes with the global account data of evType.
+func parkedSyncWakes(t *testing.T, reader *testserver.Client, token, evType string, change func()) {
+	t.Helper()
+	got := make(chan accountDataResp, 1)
+	go func() { got <- syncAccountData(t, reader, since(token, 30*time.Second)) }()
+	change()
+	select {
+	case s := <-got:
+		if s.AccountData.content(evType) == nil {
+			t.Errorf("woken sync = %+v, want %s", s, evType)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("a parked sync did not wake for %s", evType)
 	}
-	var s accountDataResp
-	resp.JSON(t, &s)
-	return s
 }
 
 // accountDataUntil syncs from token until cond holds for one response.
@@ -208,17 +219,9 @@ func TestLongPollWakesOnAccountData(t *testing.T) {
 		srv := start(t, b)
 		alice := srv.NewUser(t, "alice")
 		token := syncAccountData(t, alice, nil).NextBatch
-		got := make(chan accountDataResp, 1)
-		go func() { got <- syncAccountData(t, alice, since(token, 30*time.Second)) }()
-		putGlobal(t, alice, "org.example.wake", map[string]any{"x": 1})
-		select {
-		case s := <-got:
-			if s.AccountData.content("org.example.wake") == nil {
-				t.Errorf("woken sync = %+v, want org.example.wake", s)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("a parked sync did not wake for an account data change")
-		}
+		parkedSyncWakes(t, alice, token, "org.example.wake", func() {
+			putGlobal(t, alice, "org.example.wake", map[string]any{"x": 1})
+		})
 	})
 }
 
@@ -234,18 +237,9 @@ func TestAccountDataThroughOneInstanceWakesSyncParkedOnAnother(t *testing.T) {
 		onB := *alice
 		onB.BaseURL = instB.URL
 		token := syncAccountData(t, &onB, nil).NextBatch
-
-		got := make(chan accountDataResp, 1)
-		go func() { got <- syncAccountData(t, &onB, since(token, 30*time.Second)) }()
-		putGlobal(t, alice, "org.example.across", map[string]any{"from": "A"})
-		select {
-		case s := <-got:
-			if s.AccountData.content("org.example.across") == nil {
-				t.Errorf("B's sync = %+v, want the account data set through A", s)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("a sync parked on B did not wake for account data set through A")
-		}
+		parkedSyncWakes(t, &onB, token, "org.example.across", func() {
+			putGlobal(t, alice, "org.example.across", map[string]any{"from": "A"})
+		})
 	})
 }
 

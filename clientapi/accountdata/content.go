@@ -3,12 +3,11 @@ package accountdata
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/ocomms/ocomms/clientapi/api"
+	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/spec/errcode"
 	"github.com/ocomms/ocomms/spec/id"
 )
@@ -48,16 +47,9 @@ func checkType(evType string) error {
 // returns it compacted: M_NOT_JSON when it is not JSON, M_BAD_JSON when it
 // is JSON but not an object, M_TOO_LARGE over the body limit.
 func readContent(r *http.Request) (json.RawMessage, error) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, errcode.TooLarge(fmt.Sprintf("request body exceeds %d bytes", tooLarge.Limit))
-		}
-		return nil, fmt.Errorf("reading request body: %w", err)
-	}
-	if !json.Valid(body) {
-		return nil, errcode.NotJSON("Content must be a JSON object.")
+	var body json.RawMessage
+	if err := httpapi.DecodeJSON(r, &body); err != nil {
+		return nil, err
 	}
 	return objectContent(body)
 }
