@@ -11,10 +11,6 @@ import (
 	"github.com/ocomms/ocomms/storage"
 )
 
-// streamAccountData names the account data stream in
-// syncapi_stream_positions.
-const streamAccountData = "account_data"
-
 // pushRulesConsumerName is the durable consumer of push rule changes
 // shared by every syncapi instance.
 const pushRulesConsumerName = "syncapi_push_rules"

@@ -156,4 +156,25 @@ CREATE TABLE syncapi_push_rules (
 	stream_pos BIGINT NOT NULL
 );
 `,
+}, {
+	Version: 5,
+	Name:    "account data",
+	// syncapi_account_data is the current content of each account data
+	// type of each user (room_id is the empty string for global account
+	// data), at the account data stream position of its last change;
+	// revision is the client API's count of changes, so a redelivered or
+	// late message never overwrites a newer one.
+	Up: `
+CREATE TABLE syncapi_account_data (
+	user_id    TEXT NOT NULL,
+	room_id    TEXT NOT NULL,
+	type       TEXT NOT NULL,
+	content    TEXT NOT NULL,
+	revision   BIGINT NOT NULL,
+	stream_pos BIGINT NOT NULL,
+	PRIMARY KEY (user_id, room_id, type)
+);
+CREATE INDEX syncapi_account_data_user_pos ON syncapi_account_data (user_id, stream_pos);
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('account_data', 0) ON CONFLICT (stream) DO NOTHING;
+`,
 }}

@@ -65,6 +65,8 @@ type syncContext struct {
 	// that delivers only part of its range (to-device messages come in
 	// batches) lowers to what it delivered.
 	since, now, next syncToken
+	// ignored are the users whose events the user does not receive.
+	ignored map[string]bool
 }
 
 // joinedRoom returns the room's entry in rooms.join, adding an empty one

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi"
+	"github.com/ocomms/ocomms/clientapi/accountdata"
 	"github.com/ocomms/ocomms/clientapi/accounts"
 	"github.com/ocomms/ocomms/clientapi/pushrules"
 	"github.com/ocomms/ocomms/clientapi/receipts"
@@ -93,12 +94,16 @@ func (s *Server) open(ctx context.Context) error {
 	syncAPI := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
 	syncAPI.SetKeyCounts(keyStore)
 	syncAPI.SetPushRules(rules)
+	// Account data is its own component; others set account data on a
+	// user's behalf through it (clientapi/api.AccountData).
+	accountData := accountdata.New(s.db, s.bus, accts, log)
 	s.components = []Component{
 		accts,
 		rs,
 		syncAPI,
 		client,
 		keyStore,
+		accountData,
 		federation.New(s.cfg.ServerName, s.signingKey, log),
 		receipts.New(s.db, s.bus, rs, accts, log),
 		rules,
