@@ -23,7 +23,7 @@ func NewRouter() *mux.Router {
 	r.MethodNotAllowedHandler = HandlerFunc(func(*http.Request) (any, error) {
 		return nil, errcode.MethodNotAllowed("method not allowed on this endpoint")
 	})
-	r.Use(RouteLabel)
+	r.Use(RouteLabel, checkBodyLimit)
 	return r
 }
 
