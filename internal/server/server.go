@@ -15,6 +15,7 @@ import (
 	"github.com/ocomms/ocomms/clientapi"
 	"github.com/ocomms/ocomms/clientapi/accounts"
 	"github.com/ocomms/ocomms/internal/config"
+	"github.com/ocomms/ocomms/mediaapi"
 	"github.com/ocomms/ocomms/roomserver"
 	"github.com/ocomms/ocomms/spec/signing"
 	"github.com/ocomms/ocomms/storage"
@@ -82,11 +83,16 @@ func (s *Server) open(ctx context.Context) error {
 	// deactivate.
 	client := clientapi.New(s.cfg, s.db, s.bus, rs, accts, log)
 	accts.SetRoomParter(client.RoomParter())
+	media, err := mediaapi.New(s.db, s.bus, s.cfg, accts, log)
+	if err != nil {
+		return err
+	}
 	s.components = []Component{
 		accts,
 		rs,
 		syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log),
 		client,
+		media,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
