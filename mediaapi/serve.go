@@ -71,4 +71,3 @@ func (c *content) write(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(c.data)
 	}
 }
-
