@@ -3,8 +3,6 @@ package mediaapi_test
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/binary"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"strings"
@@ -12,24 +10,8 @@ import (
 
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/testserver"
+	"github.com/ocomms/ocomms/mediaapi/thumbnail/thumbnailtest"
 )
-
-// bombPNG is a valid PNG header claiming w x h pixels: a few dozen bytes
-// that would need gigabytes to decode.
-func bombPNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6
-	_ = binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	b.WriteString("IHDR")
-	b.Write(ihdr)
-	_ = binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte("IHDR"), ihdr...)))
-	b.WriteString("\x00\x00\x00\x00IEND\xaeB`\x82")
-	return b.Bytes()
-}
 
 func TestBadInputIsRefusedCleanly(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
@@ -114,7 +96,7 @@ func TestBadInputIsRefusedCleanly(t *testing.T) {
 		})
 
 		t.Run("decompression bombs are stored but never decoded", func(t *testing.T) {
-			server, id := upload(t, alice, bombPNG(100000, 100000), "image/png", "bomb.png")
+			server, id := upload(t, alice, thumbnailtest.BombPNG(100000, 100000), "image/png", "bomb.png")
 			resp := raw(t, alice, http.MethodGet, "/_matrix/client/v1/media/thumbnail/"+server+"/"+id+"?width=32&height=32&method=crop", nil, nil)
 			wantError(t, resp, http.StatusRequestEntityTooLarge, "M_TOO_LARGE")
 		})

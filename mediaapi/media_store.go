@@ -159,18 +159,11 @@ func (m *MediaAPI) deleteMedia(ctx context.Context, keys []mediaKey) ([]mediaKey
 			if err != nil {
 				return fmt.Errorf("deleting thumbnails of %s: %w", k, err)
 			}
-			for rows.Next() {
-				var s string
-				if err := rows.Scan(&s); err != nil {
-					rows.Close()
-					return err
-				}
-				shas = append(shas, s)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			thumbShas, err := scanStrings(rows)
+			if err != nil {
 				return err
 			}
+			shas = append(shas, thumbShas...)
 		}
 		return nil
 	})
@@ -179,4 +172,18 @@ func (m *MediaAPI) deleteMedia(ctx context.Context, keys []mediaKey) ([]mediaKey
 	}
 	m.collect(ctx, shas...)
 	return deleted, nil
+}
+
+// scanStrings reads a one-column result and closes it.
+func scanStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }

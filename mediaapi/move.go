@@ -106,17 +106,7 @@ func (mv *mover) run(ctx context.Context) {
 		rows, err := mv.m.db.Query(ctx, `SELECT sha256 FROM mediaapi_blobs WHERE present AND store <> $1 AND sha256 > $2
 			ORDER BY sha256 LIMIT $3`, target, last, moveBatch)
 		if err == nil {
-			for rows.Next() {
-				var s string
-				if err = rows.Scan(&s); err != nil {
-					break
-				}
-				shas = append(shas, s)
-			}
-			rows.Close()
-			if err == nil {
-				err = rows.Err()
-			}
+			shas, err = scanStrings(rows)
 		}
 		if err != nil {
 			mv.record(0, 1, err)

@@ -78,17 +78,8 @@ func (m *MediaAPI) collectOrphans(ctx context.Context, now int64) error {
 		if err != nil {
 			return fmt.Errorf("finding unreferenced blobs: %w", err)
 		}
-		var shas []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				rows.Close()
-				return err
-			}
-			shas = append(shas, s)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		shas, err := scanStrings(rows)
+		if err != nil {
 			return err
 		}
 		if len(shas) == 0 || m.collect(ctx, shas...) == 0 {

@@ -2,9 +2,7 @@ package thumbnail
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
@@ -12,6 +10,8 @@ import (
 	"image/png"
 	"os"
 	"testing"
+
+	"github.com/ocomms/ocomms/mediaapi/thumbnail/thumbnailtest"
 )
 
 func TestDimensionsNeverUpscaleAndKeepTheMethodsPromises(t *testing.T) {
@@ -83,22 +83,6 @@ func animation(t *testing.T, frames, w, h int) []byte {
 	return buf.Bytes()
 }
 
-// bombPNG is a valid PNG header claiming w x h pixels and no image data:
-// a few dozen bytes that would need gigabytes to decode.
-func bombPNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6
-	_ = binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	b.WriteString("IHDR")
-	b.Write(ihdr)
-	_ = binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte("IHDR"), ihdr...)))
-	return b.Bytes()
-}
-
 func TestMakeThumbnailsOfEachFormat(t *testing.T) {
 	webpAnimated, err := os.ReadFile("testdata/animated.webp")
 	if err != nil {
@@ -159,7 +143,7 @@ func TestInspectRefusesBombsBeforeDecoding(t *testing.T) {
 		maxPixels int64
 		want      error
 	}{
-		{"a PNG claiming 100000x100000 pixels", bombPNG(100000, 100000), 32_000_000, ErrTooLarge},
+		{"a PNG claiming 100000x100000 pixels", thumbnailtest.BombPNG(100000, 100000), 32_000_000, ErrTooLarge},
 		{"a GIF whose frames add up over the limit", animation(t, 40, 100, 100), 300_000, ErrTooLarge},
 		{"bytes that are no image", []byte("<html><script>alert(1)</script></html>"), 32_000_000, ErrUnsupported},
 		{"a truncated PNG", encode(t, gradient(10, 10, 255), "png")[:20], 32_000_000, ErrUnsupported},
