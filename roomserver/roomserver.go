@@ -12,13 +12,13 @@ package roomserver
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
-	"sync"
 
 	"github.com/ocomms/ocomms/bus"
+	"github.com/ocomms/ocomms/internal/background"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
+	"github.com/ocomms/ocomms/internal/outbox"
 	"github.com/ocomms/ocomms/roomserver/api"
 	"github.com/ocomms/ocomms/spec/signing"
 	"github.com/ocomms/ocomms/storage"
@@ -32,28 +32,22 @@ type Roomserver struct {
 	signingKey signing.SigningKey
 	log        *slog.Logger
 
-	// instanceID names this process as the holder of the outbox lease.
-	instanceID string
-	// wake nudges the publisher after a commit added outbox rows.
-	wake chan struct{}
-
-	mu       sync.Mutex
-	stopLoop context.CancelFunc
-	loopDone chan struct{}
+	outbox *outbox.Outbox
+	expiry background.Loop
 }
 
 var _ api.API = (*Roomserver)(nil)
 
 // New builds the component.
 func New(db *storage.DB, b *bus.Bus, cfg config.Config, key signing.SigningKey, log *slog.Logger) *Roomserver {
+	log = log.With(slog.String("component", "roomserver"))
 	return &Roomserver{
 		db:         db,
 		bus:        b,
 		cfg:        cfg,
 		signingKey: key,
-		log:        log.With(slog.String("component", "roomserver")),
-		instanceID: rand.Text(),
-		wake:       make(chan struct{}, 1),
+		log:        log,
+		outbox:     newOutbox(db, b, log),
 	}
 }
 
@@ -70,48 +64,23 @@ func (r *Roomserver) Streams() []bus.StreamSpec { return api.Streams() }
 func (r *Roomserver) Register(httpapi.Routes) {}
 
 // Start runs the outbox publisher, which first publishes whatever an
-// earlier run left in the outbox.
-func (r *Roomserver) Start(context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopLoop != nil {
-		return nil
+// earlier run left in the outbox, and the expiry of old transactions.
+func (r *Roomserver) Start(ctx context.Context) error {
+	if err := r.outbox.Start(ctx); err != nil {
+		return err
 	}
-	// The publisher outlives the start-up context: Stop ends it.
-	ctx, cancel := context.WithCancel(context.Background())
-	r.stopLoop = cancel
-	r.loopDone = make(chan struct{})
-	go func() {
-		defer close(r.loopDone)
-		r.publishLoop(ctx)
-	}()
+	r.expiry.Start(r.expireLoop)
 	return nil
 }
 
 // Stop ends the publisher. Rows it did not publish stay in the outbox for
 // the next start or another instance.
 func (r *Roomserver) Stop(ctx context.Context) error {
-	r.mu.Lock()
-	cancel, done := r.stopLoop, r.loopDone
-	r.stopLoop = nil
-	r.mu.Unlock()
-	if cancel == nil {
-		return nil
+	if _, err := r.expiry.Stop(ctx); err != nil {
+		return err
 	}
-	cancel()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	r.releaseLease(ctx)
-	return nil
+	return r.outbox.Stop(ctx)
 }
 
 // notifyPublisher wakes the publisher without blocking.
-func (r *Roomserver) notifyPublisher() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
+func (r *Roomserver) notifyPublisher() { r.outbox.Notify() }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/roomserver/api"
@@ -53,16 +52,13 @@ func (s *SyncAPI) handleOutput(ctx context.Context, m bus.Message) error {
 	if err != nil {
 		return fmt.Errorf("storing output event %s: %w", oe.EventID, err)
 	}
-	wu := wakeUp{Version: wakeUpVersion, Position: pos, RoomID: ev.RoomID()}
+	wu := wakeUp{Position: pos, RoomID: ev.RoomID()}
 	for _, a := range adds {
 		if a.evType == "m.room.member" {
 			wu.UserIDs = append(wu.UserIDs, a.stateKey)
 		}
 	}
-	if err := s.bus.Publish(ctx, wakeUpSubject, wu); err != nil {
-		// The event is stored; parked requests find it at their timeout.
-		s.log.Warn("could not publish a sync wake-up", slog.Int64("pos", pos), slog.Any("error", err))
-	}
+	s.wake(ctx, wu)
 	return nil
 }
 
@@ -136,11 +132,8 @@ func (s *SyncAPI) storeOutput(ctx context.Context, oe *api.OutputEvent, ev *even
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		// The counter row is locked until commit, so positions become
-		// visible in order even if two transactions ever overlapped.
-		if err := tx.QueryRow(ctx, `UPDATE syncapi_stream_positions SET position = position + 1
-			WHERE stream = $1 RETURNING position`, streamRoomEvents).Scan(&pos); err != nil {
-			return fmt.Errorf("next stream position: %w", err)
+		if pos, err = nextPosition(ctx, tx, streamRoomEvents); err != nil {
+			return err
 		}
 		if err := insertEvent(ctx, tx, pos, oe, ev); err != nil {
 			return err

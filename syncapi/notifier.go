@@ -1,6 +1,8 @@
 package syncapi
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -29,13 +31,17 @@ func wakeUpStreams() []bus.StreamSpec {
 // wakeUpVersion is the wire version of wakeUp.
 const wakeUpVersion = 1
 
-// wakeUp is published after the consumer commits an event: the new room
-// event stream position, the room, and the users whose membership changed
-// (they may not be in the room yet, or any more).
+// wakeUp is published after a consumer commits: the stream and its new
+// position, the rooms whose members it concerns, and the users it
+// concerns directly (for room events those whose membership changed: they
+// may not be in the room yet, or any more).
 type wakeUp struct {
-	Version  int      `json:"v"`
+	Version int `json:"v"`
+	// Stream is a section's name; empty for the room event stream.
+	Stream   string   `json:"stream,omitempty"`
 	Position int64    `json:"pos"`
-	RoomID   string   `json:"room_id"`
+	RoomID   string   `json:"room_id,omitempty"`
+	RoomIDs  []string `json:"room_ids,omitempty"`
 	UserIDs  []string `json:"user_ids,omitempty"`
 }
 
@@ -47,7 +53,6 @@ func (wakeUp) MessageVersion() int { return wakeUpVersion }
 type notifier struct {
 	mu      sync.Mutex
 	waiters map[*waiter]struct{}
-	latest  int64
 	done    chan struct{}
 	closed  bool
 }
@@ -99,7 +104,6 @@ func (n *notifier) watch(w *waiter, rooms []string, any bool) {
 func (n *notifier) notify(wu wakeUp) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.latest = max(n.latest, wu.Position)
 	for w := range n.waiters {
 		if w.concerned(wu) {
 			select {
@@ -113,6 +117,11 @@ func (n *notifier) notify(wu wakeUp) {
 func (w *waiter) concerned(wu wakeUp) bool {
 	if !w.roomsSet || w.any || w.rooms[wu.RoomID] {
 		return true
+	}
+	for _, r := range wu.RoomIDs {
+		if w.rooms[r] {
+			return true
+		}
 	}
 	for _, u := range wu.UserIDs {
 		if u == w.userID {
@@ -130,5 +139,15 @@ func (n *notifier) close() {
 	if !n.closed {
 		n.closed = true
 		close(n.done)
+	}
+}
+
+// wake tells every instance's parked /sync requests that a stream moved.
+// A lost wake-up only delays them until their timeout, so failures are
+// logged, not returned: what woke them is already committed.
+func (s *SyncAPI) wake(ctx context.Context, wu wakeUp) {
+	wu.Version = wakeUpVersion
+	if err := s.bus.Publish(ctx, wakeUpSubject, wu); err != nil {
+		s.log.Warn("could not publish a sync wake-up", slog.String("stream", wu.Stream), slog.Int64("pos", wu.Position), slog.Any("error", err))
 	}
 }

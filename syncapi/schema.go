@@ -73,4 +73,37 @@ CREATE TABLE syncapi_filters (
 	UNIQUE (user_id, filter_hash)
 );
 `,
+}, {
+	Version: 2,
+	Name:    "to-device messages and device list changes",
+	Up: `
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('to_device', 0);
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('device_lists', 0);
+
+-- One device's copy of a to-device message, kept until the device
+-- acknowledges it by syncing with a token at or past stream_pos.
+-- message_id is the client API's ID of the request, to drop a message
+-- the bus delivered twice.
+CREATE TABLE syncapi_to_device (
+	stream_pos BIGINT PRIMARY KEY,
+	message_id TEXT NOT NULL,
+	user_id    TEXT NOT NULL,
+	device_id  TEXT NOT NULL,
+	sender     TEXT NOT NULL,
+	type       TEXT NOT NULL,
+	content    TEXT NOT NULL
+);
+CREATE INDEX syncapi_to_device_device ON syncapi_to_device (user_id, device_id, stream_pos);
+CREATE INDEX syncapi_to_device_message ON syncapi_to_device (message_id);
+
+-- user_id's devices or cross-signing keys changed at stream_pos;
+-- visible_to is a JSON array of the only users to tell, or [] for
+-- everyone sharing a room with user_id.
+CREATE TABLE syncapi_device_list_changes (
+	stream_pos BIGINT PRIMARY KEY,
+	message_id TEXT NOT NULL UNIQUE,
+	user_id    TEXT NOT NULL,
+	visible_to TEXT NOT NULL
+);
+`,
 }}

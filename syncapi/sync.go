@@ -16,14 +16,34 @@ import (
 // one asking for more gets an empty answer earlier and simply syncs again.
 const maxSyncTimeout = 60 * time.Second
 
-// syncResponse is the body of GET /sync. Presence is left out until this
-// server tracks presence; the other ephemeral streams are empty for now.
+// syncResponse is the body of GET /sync.
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3sync
 type syncResponse struct {
-	NextBatch   string     `json:"next_batch"`
-	Rooms       syncRooms  `json:"rooms"`
-	AccountData eventsList `json:"account_data"`
-	ToDevice    eventsList `json:"to_device"`
+	NextBatch   string      `json:"next_batch"`
+	Rooms       syncRooms   `json:"rooms"`
+	AccountData eventsList  `json:"account_data"`
+	Presence    eventsList  `json:"presence"`
+	ToDevice    eventsList  `json:"to_device"`
+	DeviceLists deviceLists `json:"device_lists"`
+	// DeviceOneTimeKeysCount and DeviceUnusedFallbackKeyTypes describe the
+	// syncing device's keys; they are sent on every sync, as clients
+	// decide from them whether to upload more.
+	DeviceOneTimeKeysCount       map[string]int `json:"device_one_time_keys_count"`
+	DeviceUnusedFallbackKeyTypes []string       `json:"device_unused_fallback_key_types"`
+}
+
+// deviceLists are the users whose devices changed, and the users the
+// syncing user no longer shares a room with.
+type deviceLists struct {
+	Changed []string `json:"changed,omitempty"`
+	Left    []string `json:"left,omitempty"`
+}
+
+// empty reports whether the response has nothing new, so a long-poll keeps
+// waiting. The device key counts are not news.
+func (r *syncResponse) empty() bool {
+	return r.Rooms.empty() && len(r.AccountData.Events) == 0 && len(r.Presence.Events) == 0 &&
+		len(r.ToDevice.Events) == 0 && len(r.DeviceLists.Changed) == 0 && len(r.DeviceLists.Left) == 0
 }
 
 type eventsList struct {
@@ -60,6 +80,18 @@ type joinedRoom struct {
 	AccountData eventsList   `json:"account_data"`
 	Ephemeral   eventsList   `json:"ephemeral"`
 	Summary     *roomSummary `json:"summary,omitempty"`
+	// UnreadNotifications counts the room's notifying events after the
+	// user's read receipt; with unread_thread_notifications in the filter
+	// the main timeline's, and UnreadThreadNotifications each thread's.
+	UnreadNotifications       *unreadCounts           `json:"unread_notifications,omitempty"`
+	UnreadThreadNotifications map[string]unreadCounts `json:"unread_thread_notifications,omitempty"`
+}
+
+// unreadCounts are a room's or thread's notification counts.
+// https://spec.matrix.org/latest/client-server-api/#receiving-notifications
+type unreadCounts struct {
+	HighlightCount    int `json:"highlight_count"`
+	NotificationCount int `json:"notification_count"`
 }
 
 type leftRoom struct {
@@ -109,7 +141,7 @@ func (s *SyncAPI) handleSync(r *http.Request, device *httpapi.Device) (any, erro
 	defer s.notifier.unregister(w)
 	for {
 		resp, watch, err := s.computeSync(ctx, req)
-		if err != nil || !resp.Rooms.empty() {
+		if err != nil || !resp.empty() {
 			return resp, err
 		}
 		s.notifier.watch(w, watch.rooms, watch.future)

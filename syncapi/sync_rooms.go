@@ -25,38 +25,76 @@ func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncRespon
 			Join: map[string]*joinedRoom{}, Invite: map[string]*invitedRoom{},
 			Leave: map[string]*leftRoom{}, Knock: map[string]*knockedRoom{},
 		},
-		AccountData: newEventsList(nil), ToDevice: newEventsList(nil),
+		AccountData: newEventsList(nil), Presence: newEventsList(nil), ToDevice: newEventsList(nil),
+		DeviceOneTimeKeysCount: map[string]int{}, DeviceUnusedFallbackKeyTypes: []string{},
 	}
 	var watch syncWatch
-	now, err := s.currentPosition(ctx)
+	now, err := s.currentPositions(ctx)
 	if err != nil {
 		return nil, watch, err
 	}
-	var since int64
+	var since syncToken
 	if req.since != nil {
-		since = req.since.Rooms
-		if since > now {
+		since = s.forgetVolatile(*req.since, now)
+		if since.ahead(now) {
 			// A token from beyond this server's position (a restored
 			// database, or a replica behind): never move the client back,
-			// wait until the stream passes it.
-			resp.NextBatch = req.since.String()
+			// wait until the streams pass it.
+			resp.NextBatch = since.atLeast(now).String()
 			watch.future = true
 			if !req.fullState {
 				return resp, watch, nil
 			}
-			since = now
+			since = since.atMost(now)
 		}
 	}
-	resp.NextBatch = syncToken{Rooms: max(now, since)}.String()
-	if req.since != nil && since == now && !req.fullState {
-		rooms, err := s.joinedRoomsAt(ctx, req.device.UserID, now)
+	resp.NextBatch = now.atLeast(since).String()
+	sc := &syncContext{req: req, resp: resp, full: req.since == nil || req.fullState, newlyJoined: map[string]bool{},
+		since: since, now: now, next: now.atLeast(since)}
+	if req.since != nil && since.Rooms == now.Rooms && !req.fullState {
+		rooms, err := s.joinedRoomsAt(ctx, req.device.UserID, now.Rooms)
+		if err != nil {
+			return nil, watch, err
+		}
 		watch.rooms = rooms
-		return resp, watch, err
+		for _, r := range rooms {
+			if req.filter.Room.allowsRoom(r) {
+				sc.joined = append(sc.joined, r)
+			}
+		}
+	} else if err := s.syncRooms(ctx, sc, &watch, since.Rooms, now.Rooms); err != nil {
+		return nil, watch, err
 	}
+	if err := s.addSections(ctx, sc, since, now); err != nil {
+		return nil, watch, err
+	}
+	// A section that delivered only part of its range moved next back.
+	resp.NextBatch = sc.next.String()
+	if err := s.addKeyCounts(ctx, sc); err != nil {
+		return nil, watch, err
+	}
+	return resp, watch, nil
+}
 
+// forgetVolatile brings the positions of streams that live in memory down
+// to now's: after a restart of the bus their positions start again, and a
+// client's older token must not wait for them to catch up.
+func (s *SyncAPI) forgetVolatile(t, now syncToken) syncToken {
+	for _, sec := range s.sections {
+		if sec.current != nil {
+			p := sec.position(&t)
+			*p = min(*p, *sec.position(&now))
+		}
+	}
+	return t
+}
+
+// syncRooms fills the rooms sections from the room events in (since, now].
+func (s *SyncAPI) syncRooms(ctx context.Context, sc *syncContext, watch *syncWatch, since, now int64) error {
+	req, resp := sc.req, sc.resp
 	history, err := s.membershipHistory(ctx, req.device.UserID, "", now)
 	if err != nil {
-		return nil, watch, err
+		return err
 	}
 	byRoom := map[string][]stateRow{}
 	var order []string
@@ -71,7 +109,7 @@ func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncRespon
 	var active map[string]bool
 	if req.since != nil && !req.fullState {
 		if active, err = s.roomsWithEvents(ctx, since, now); err != nil {
-			return nil, watch, err
+			return err
 		}
 	}
 	fm := newFormatter(req.device.UserID, req.device.DeviceID, req.filter)
@@ -84,15 +122,21 @@ func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncRespon
 		if cur.membership == "join" {
 			watch.rooms = append(watch.rooms, roomID)
 		}
-		if !req.filter.Room.allowsRoom(roomID) || (active != nil && !active[roomID]) {
+		if !req.filter.Room.allowsRoom(roomID) {
 			continue
 		}
-		rs := roomSync{req: req, fm: fm, roomID: roomID, member: rows, since: since, now: now}
+		if cur.membership == "join" {
+			sc.joined = append(sc.joined, roomID)
+		}
+		if active != nil && !active[roomID] {
+			continue
+		}
+		rs := roomSync{req: req, sc: sc, fm: fm, roomID: roomID, member: rows, since: since, now: now}
 		if err := s.syncRoom(ctx, &rs, cur, resp); err != nil {
-			return nil, watch, fmt.Errorf("sync of room %s: %w", roomID, err)
+			return fmt.Errorf("sync of room %s: %w", roomID, err)
 		}
 	}
-	return resp, watch, nil
+	return nil
 }
 
 func activeRow(rows []stateRow, p int64) *stateRow {
@@ -107,6 +151,7 @@ func activeRow(rows []stateRow, p int64) *stateRow {
 // roomSync is one room's part of a sync.
 type roomSync struct {
 	req        syncRequest
+	sc         *syncContext
 	fm         *formatter
 	roomID     string
 	member     []stateRow // the user's membership history in the room
@@ -139,6 +184,9 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 		entry, err := s.roomEntry(ctx, rs, from, stateFrom, rs.now, true)
 		if err != nil {
 			return err
+		}
+		if newly {
+			rs.sc.newlyJoined[rs.roomID] = true
 		}
 		if newly || rs.req.fullState || len(entry.timeline.Events) > 0 || len(entry.state) > 0 {
 			resp.Rooms.Join[rs.roomID] = &joinedRoom{

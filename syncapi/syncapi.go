@@ -24,22 +24,33 @@ type SyncAPI struct {
 	rooms     api.API
 	authn     httpapi.Authenticator
 	forgotten Forgotten
+	keyCounts KeyCounts
 	log       *slog.Logger
 	notifier  *notifier
+	// sections are the streams /sync serves besides room events, and
+	// consumers the durable bus consumers that fill them (stream.go).
+	sections  []section
+	consumers []consumer
 
-	stop     context.CancelFunc
-	consumer bus.Subscription
-	wakeUps  bus.Subscription
+	stop    context.CancelFunc
+	subs    []bus.Subscription
+	wakeUps bus.Subscription
 }
 
 // New builds the component. forgotten may be nil: then no room is
 // hidden from /sync.
 func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn httpapi.Authenticator, forgotten Forgotten, log *slog.Logger) *SyncAPI {
-	return &SyncAPI{
+	s := &SyncAPI{
 		db: db, bus: b, cfg: cfg, rooms: rooms, authn: authn, forgotten: forgotten,
 		log:      log.With(slog.String("component", "syncapi")),
 		notifier: newNotifier(),
 	}
+	s.consumers = []consumer{{
+		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
+	}}
+	s.sections = append(s.sections, s.toDeviceSection(), s.deviceListSection())
+	s.consumers = append(s.consumers, s.toDeviceConsumer(), s.deviceListConsumer())
+	return s
 }
 
 // Name identifies the component in logs and migrations.
@@ -58,12 +69,13 @@ func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerMessages(routes)
 	s.registerContext(routes)
 	s.registerMembers(routes)
+	s.registerKeyChanges(routes)
 }
 
-// Start subscribes to wake-ups first, so no commit after the consumer
-// starts goes unnoticed, then joins the shared output consumer. Parked
-// /sync requests are released as soon as ctx ends (shutdown begins), so
-// they do not hold up the graceful shutdown of the listeners.
+// Start subscribes to wake-ups first, so no commit after the consumers
+// start goes unnoticed, then joins the shared consumers. Parked /sync
+// requests are released as soon as ctx ends (shutdown begins), so they do
+// not hold up the graceful shutdown of the listeners.
 func (s *SyncAPI) Start(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = cancel
@@ -81,17 +93,30 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("syncapi: %w", err)
 	}
-	s.consumer, err = s.bus.Consume(runCtx, api.OutputStream, consumerName, s.handleOutput,
-		bus.WithFilterSubjects(api.OutputSubject), bus.WithOrderedDelivery())
-	if err != nil {
-		s.wakeUps.Stop()
-		cancel()
-		return fmt.Errorf("syncapi: %w", err)
+	for _, c := range s.consumers {
+		sub, err := s.bus.Consume(runCtx, c.stream, c.durable, c.handle,
+			bus.WithFilterSubjects(c.subject), bus.WithOrderedDelivery())
+		if err != nil {
+			s.stopSubscriptions()
+			cancel()
+			return fmt.Errorf("syncapi: consumer %s: %w", c.durable, err)
+		}
+		s.subs = append(s.subs, sub)
 	}
 	return nil
 }
 
-// Stop ends the consumer (an event being stored is handed back to the
+func (s *SyncAPI) stopSubscriptions() {
+	for _, sub := range s.subs {
+		sub.Stop()
+	}
+	s.subs = nil
+	if s.wakeUps != nil {
+		s.wakeUps.Stop()
+	}
+}
+
+// Stop ends the consumers (a message being stored is handed back to its
 // stream) and the wake-up subscription.
 func (s *SyncAPI) Stop(ctx context.Context) error {
 	s.notifier.close()
@@ -101,8 +126,7 @@ func (s *SyncAPI) Stop(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.consumer.Stop()
-		s.wakeUps.Stop()
+		s.stopSubscriptions()
 	}()
 	select {
 	case <-done:
@@ -110,6 +134,6 @@ func (s *SyncAPI) Stop(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		s.stop()
-		return errors.New("syncapi: consumer did not stop in time")
+		return errors.New("syncapi: consumers did not stop in time")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi"
 	"github.com/ocomms/ocomms/clientapi/accounts"
+	"github.com/ocomms/ocomms/federation"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/mediaapi"
 	"github.com/ocomms/ocomms/roomserver"
@@ -83,6 +84,12 @@ func (s *Server) open(ctx context.Context) error {
 	// deactivate.
 	client := clientapi.New(s.cfg, s.db, s.bus, rs, accts, log)
 	accts.SetRoomParter(client.RoomParter())
+	// Deleting a device deletes its keys, and /sync reports the syncing
+	// device's one-time key counts, through the key store.
+	keyStore := client.Keys()
+	accts.SetDeviceObserver(keyStore)
+	sync := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
+	sync.SetKeyCounts(keyStore)
 	media, err := mediaapi.New(s.db, s.bus, s.cfg, accts, log)
 	if err != nil {
 		return err
@@ -90,8 +97,10 @@ func (s *Server) open(ctx context.Context) error {
 	s.components = []Component{
 		accts,
 		rs,
-		syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log),
+		sync,
 		client,
+		keyStore,
+		federation.New(s.cfg.ServerName, s.signingKey, log),
 		media,
 	}
 	if err := s.migrate(ctx); err != nil {
