@@ -19,6 +19,7 @@ import (
 	"github.com/ocomms/ocomms/clientapi/receipts"
 	"github.com/ocomms/ocomms/federation"
 	"github.com/ocomms/ocomms/internal/config"
+	"github.com/ocomms/ocomms/mediaapi"
 	"github.com/ocomms/ocomms/roomserver"
 	"github.com/ocomms/ocomms/spec/signing"
 	"github.com/ocomms/ocomms/storage"
@@ -97,6 +98,10 @@ func (s *Server) open(ctx context.Context) error {
 	// Account data is its own component; others set account data on a
 	// user's behalf through it (clientapi/api.AccountData).
 	accountData := accountdata.New(s.db, s.bus, accts, log)
+	media, err := mediaapi.New(s.db, s.bus, s.cfg, accts, log)
+	if err != nil {
+		return err
+	}
 	s.components = []Component{
 		accts,
 		rs,
@@ -107,6 +112,7 @@ func (s *Server) open(ctx context.Context) error {
 		federation.New(s.cfg.ServerName, s.signingKey, log),
 		receipts.New(s.db, s.bus, rs, accts, log),
 		rules,
+		media,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
