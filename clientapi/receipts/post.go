@@ -51,7 +51,9 @@ func (r *Receipts) postReceipt(req *http.Request, dev *httpapi.Device) (any, err
 	switch receiptType {
 	case typeRead, typeReadPrivate:
 	case typeFullyRead:
-		return nil, errcode.InvalidParam("m.fully_read is not a receipt here: set it with POST /rooms/{roomId}/read_markers")
+		if threadID != "" {
+			return nil, errcode.InvalidParam("the read marker (m.fully_read) has no thread")
+		}
 	default:
 		return nil, errcode.InvalidParam(fmt.Sprintf("receipt type must be %s, %s or %s", typeRead, typeReadPrivate, typeFullyRead))
 	}
@@ -59,14 +61,22 @@ func (r *Receipts) postReceipt(req *http.Request, dev *httpapi.Device) (any, err
 	if err := r.checkReadable(ctx, roomID, eventID, dev.UserID); err != nil {
 		return nil, err
 	}
-	rc := api.Receipt{
-		Version: api.ReceiptVersion, RoomID: roomID, UserID: dev.UserID, Type: receiptType,
-		EventID: eventID, ThreadID: threadID, TS: time.Now().UnixMilli(),
+	if receiptType == typeFullyRead {
+		return struct{}{}, r.setFullyRead(ctx, dev.UserID, roomID, eventID)
 	}
-	if err := r.store(ctx, rc); err != nil {
+	if err := r.storeReceipt(ctx, dev.UserID, roomID, receiptType, eventID, threadID); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
+}
+
+// storeReceipt stores one receipt of the user.
+func (r *Receipts) storeReceipt(ctx context.Context, userID, roomID, receiptType, eventID, threadID string) error {
+	rc := api.Receipt{
+		Version: api.ReceiptVersion, RoomID: roomID, UserID: userID, Type: receiptType,
+		EventID: eventID, ThreadID: threadID, TS: time.Now().UnixMilli(),
+	}
+	return r.store(ctx, rc)
 }
 
 // decodeThreadID reads the optional thread_id of the body: a thread

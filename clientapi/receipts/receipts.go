@@ -1,9 +1,11 @@
-// Package receipts serves read receipts: POST
-// /rooms/{roomId}/receipt/{receiptType}/{eventId}. It stores each user's
+// Package receipts serves read receipts and read markers: POST
+// /rooms/{roomId}/receipt/{receiptType}/{eventId} and POST
+// /rooms/{roomId}/read_markers. It stores each user's
 // latest receipt per room, type and thread, and announces every stored
 // receipt on the bus (clientapi/api.Receipt) through its outbox, in the
 // transaction that stores it, so the sync API and federation see every
-// receipt a client was told was saved.
+// receipt a client was told was saved. The read marker (m.fully_read) is
+// room account data, stored through the account data component.
 //
 // https://spec.matrix.org/latest/client-server-api/#receipts
 package receipts
@@ -28,14 +30,16 @@ type Receipts struct {
 	rooms  rsapi.API
 	authn  httpapi.Authenticator
 	outbox *outbox.Outbox
-	log    *slog.Logger
+	// accountData stores m.fully_read.
+	accountData api.AccountData
+	log         *slog.Logger
 }
 
 // New builds the component.
-func New(db *storage.DB, b *bus.Bus, rooms rsapi.API, authn httpapi.Authenticator, log *slog.Logger) *Receipts {
+func New(db *storage.DB, b *bus.Bus, rooms rsapi.API, authn httpapi.Authenticator, accountData api.AccountData, log *slog.Logger) *Receipts {
 	log = log.With(slog.String("component", "clientapi_receipts"))
 	return &Receipts{
-		db: db, rooms: rooms, authn: authn, log: log,
+		db: db, rooms: rooms, authn: authn, accountData: accountData, log: log,
 		outbox: outbox.New(db, b, outboxTable, api.ReceiptsSubject, log),
 	}
 }
@@ -52,6 +56,7 @@ func (r *Receipts) Streams() []bus.StreamSpec { return api.ReceiptsStreams() }
 // Register mounts the receipt endpoint.
 func (r *Receipts) Register(routes httpapi.Routes) {
 	r.registerReceipt(routes)
+	r.registerReadMarkers(routes)
 }
 
 // Start runs the outbox publisher, which first sends what an earlier run

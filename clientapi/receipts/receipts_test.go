@@ -42,6 +42,7 @@ func TestPostReceiptAcceptsEveryReadReceiptForm(t *testing.T) {
 			{"a receipt of the main timeline", "v3", "m.read", map[string]any{"thread_id": "main"}},
 			{"a receipt of a thread", "v3", "m.read", map[string]any{"thread_id": eventID}},
 			{"a private receipt", "v3", "m.read.private", map[string]any{}},
+			{"the read marker", "v3", "m.fully_read", map[string]any{}},
 			{"a receipt without a body from an older client", "r0", "m.read", nil},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
@@ -72,7 +73,7 @@ func TestPostReceiptRejectsBadRequests(t *testing.T) {
 			wantCode   string
 		}{
 			{"an unknown receipt type", alice, roomID, "m.seen", eventID, map[string]any{}, 400, "M_INVALID_PARAM"},
-			{"m.fully_read, which belongs to /read_markers", alice, roomID, "m.fully_read", eventID, map[string]any{}, 400, "M_INVALID_PARAM"},
+			{"a threaded read marker", alice, roomID, "m.fully_read", eventID, map[string]any{"thread_id": "main"}, 400, "M_INVALID_PARAM"},
 			{"a thread_id that is not a string", alice, roomID, "m.read", eventID, map[string]any{"thread_id": 5}, 400, "M_INVALID_PARAM"},
 			{"an empty thread_id", alice, roomID, "m.read", eventID, map[string]any{"thread_id": ""}, 400, "M_INVALID_PARAM"},
 			{"a thread_id that is no event ID", alice, roomID, "m.read", eventID, map[string]any{"thread_id": "thread"}, 400, "M_INVALID_PARAM"},

@@ -110,7 +110,7 @@ func (s *Server) open(ctx context.Context) error {
 		keyStore,
 		accountData,
 		federation.New(s.cfg.ServerName, s.signingKey, log),
-		receipts.New(s.db, s.bus, rs, accts, log),
+		receipts.New(s.db, s.bus, rs, accts, accountData, log),
 		rules,
 		media,
 	}
