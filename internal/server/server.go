@@ -89,6 +89,7 @@ func (s *Server) open(ctx context.Context) error {
 	accts.SetDeviceObserver(keyStore)
 	sync := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
 	sync.SetKeyCounts(keyStore)
+	sync.SetDehydratedDevices(keyStore)
 	s.components = []Component{
 		accts,
 		rs,
