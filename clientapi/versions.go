@@ -30,9 +30,9 @@ var supportedVersions = []string{
 	"v1.1", "v1.2",
 }
 
-// unstableFeatures advertises optional behaviour clients probe for; none
-// of the MSC flags apply to what is served.
-var unstableFeatures = map[string]bool{}
+// unstableFeatures advertises optional behaviour clients probe for:
+// org.matrix.msc3814 is dehydrated devices (clientapi/keys/dehydrated.go).
+var unstableFeatures = map[string]bool{"org.matrix.msc3814": true}
 
 type versionsResponse struct {
 	Versions         []string        `json:"versions"`

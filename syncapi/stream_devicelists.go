@@ -54,6 +54,9 @@ func (s *SyncAPI) handleDeviceListUpdate(ctx context.Context, m bus.Message) err
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM syncapi_device_list_changes WHERE message_id = $1`, u.MessageID).Scan(&one); err == nil {
 			return nil // delivered twice by the bus
 		}
+		if err := deleteToDeviceOf(ctx, tx, u.UserID, u.DeletedDevices); err != nil {
+			return err
+		}
 		p, err := nextPosition(ctx, tx, streamDeviceLists)
 		if err != nil {
 			return err

@@ -94,40 +94,58 @@ func (s *SyncAPI) addToDevice(ctx context.Context, sc *syncContext, _, to int64)
 		// Even a full_state sync does not deliver acknowledged messages
 		// again: they are not state.
 		acked = sc.since.ToDevice
-		if _, err := s.db.Exec(ctx, `DELETE FROM syncapi_to_device WHERE user_id = $1 AND device_id = $2 AND stream_pos <= $3`,
-			dev.UserID, dev.DeviceID, acked); err != nil {
-			return fmt.Errorf("deleting acknowledged to-device messages: %w", err)
+		if err := s.ackToDevice(ctx, dev.UserID, dev.DeviceID, acked); err != nil {
+			return err
 		}
 	}
 	if acked >= to {
 		return nil
 	}
+	events, last, err := s.toDeviceMessages(ctx, dev.UserID, dev.DeviceID, acked, to)
+	if err != nil {
+		return err
+	}
+	sc.resp.ToDevice.Events = append(sc.resp.ToDevice.Events, events...)
+	if len(events) == toDeviceBatch {
+		sc.next.ToDevice = last
+	}
+	return nil
+}
+
+// toDeviceMessages reads the next batch of a device's messages in
+// (after, to] as events, with the position of the last one (0 for none).
+func (s *SyncAPI) toDeviceMessages(ctx context.Context, userID, deviceID string, after, to int64) ([]json.RawMessage, int64, error) {
 	rows, err := s.db.Query(ctx, `SELECT stream_pos, sender, type, content FROM syncapi_to_device
 		WHERE user_id = $1 AND device_id = $2 AND stream_pos > $3 AND stream_pos <= $4 ORDER BY stream_pos LIMIT $5`,
-		dev.UserID, dev.DeviceID, acked, to, toDeviceBatch)
+		userID, deviceID, after, to, toDeviceBatch)
 	if err != nil {
-		return fmt.Errorf("reading to-device messages: %w", err)
+		return nil, 0, fmt.Errorf("reading to-device messages: %w", err)
 	}
 	defer rows.Close()
 	var last int64
-	n := 0
+	events := []json.RawMessage{}
 	for rows.Next() {
 		var sender, evType, content string
 		if err := rows.Scan(&last, &sender, &evType, &content); err != nil {
-			return fmt.Errorf("reading to-device messages: %w", err)
+			return nil, 0, fmt.Errorf("reading to-device messages: %w", err)
 		}
 		ev, err := json.Marshal(map[string]any{"sender": sender, "type": evType, "content": json.RawMessage(content)})
 		if err != nil {
-			return fmt.Errorf("encoding a to-device message: %w", err)
+			return nil, 0, fmt.Errorf("encoding a to-device message: %w", err)
 		}
-		sc.resp.ToDevice.Events = append(sc.resp.ToDevice.Events, ev)
-		n++
+		events = append(events, ev)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading to-device messages: %w", err)
+		return nil, 0, fmt.Errorf("reading to-device messages: %w", err)
 	}
-	if n == toDeviceBatch {
-		sc.next.ToDevice = last
+	return events, last, nil
+}
+
+// ackToDevice deletes the messages a device acknowledged, up to pos.
+func (s *SyncAPI) ackToDevice(ctx context.Context, userID, deviceID string, pos int64) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM syncapi_to_device WHERE user_id = $1 AND device_id = $2 AND stream_pos <= $3`,
+		userID, deviceID, pos); err != nil {
+		return fmt.Errorf("deleting acknowledged to-device messages: %w", err)
 	}
 	return nil
 }

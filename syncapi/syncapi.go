@@ -19,17 +19,18 @@ import (
 
 // SyncAPI is the sync component.
 type SyncAPI struct {
-	db        *storage.DB
-	bus       *bus.Bus
-	cfg       config.Config
-	rooms     api.API
-	authn     httpapi.Authenticator
-	forgotten Forgotten
-	keyCounts KeyCounts
-	pushRules PushRules
-	pushCache pushRoomCache
-	log       *slog.Logger
-	notifier  *notifier
+	db         *storage.DB
+	bus        *bus.Bus
+	cfg        config.Config
+	rooms      api.API
+	authn      httpapi.Authenticator
+	forgotten  Forgotten
+	keyCounts  KeyCounts
+	dehydrated DehydratedDevices
+	pushRules  PushRules
+	pushCache  pushRoomCache
+	log        *slog.Logger
+	notifier   *notifier
 	// sections are the streams /sync serves besides room events, and
 	// consumers the durable bus consumers that fill them (stream.go).
 	sections  []section
@@ -77,6 +78,7 @@ func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerContext(routes)
 	s.registerMembers(routes)
 	s.registerKeyChanges(routes)
+	s.registerDehydratedEvents(routes)
 }
 
 // Start subscribes to wake-ups first, so no commit after the consumers

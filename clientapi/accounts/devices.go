@@ -115,9 +115,16 @@ func (a *Accounts) putDevice(r *http.Request, caller *httpapi.Device) (any, erro
 		if req.DisplayName == nil {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE accounts_devices SET display_name = $1 WHERE user_id = $2 AND device_id = $3`,
-			*req.DisplayName, caller.UserID, deviceID); err != nil {
+		res, err := tx.Exec(ctx, `UPDATE accounts_devices SET display_name = $1
+			WHERE user_id = $2 AND device_id = $3 AND (display_name IS NULL OR display_name <> $1)`,
+			*req.DisplayName, caller.UserID, deviceID)
+		if err != nil {
 			return fmt.Errorf("renaming device: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("renaming device: %w", err)
+		} else if n > 0 && a.observer != nil {
+			return a.observer.DeviceRenamed(ctx, tx, caller.UserID, deviceID)
 		}
 		return nil
 	})

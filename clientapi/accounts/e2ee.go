@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ocomms/ocomms/internal/httpapi"
+	"github.com/ocomms/ocomms/spec/errcode"
 	"github.com/ocomms/ocomms/storage"
 )
 
@@ -15,11 +16,14 @@ import (
 // accounts: to be told when devices go, the names of devices, and
 // user-interactive authentication for cross-signing uploads.
 
-// DeviceObserver is told about deleted devices inside the transaction
-// that deletes them, so a device's keys never outlive it and the change
+// DeviceObserver is told about deleted and renamed devices inside the
+// transaction that changes them, so a device's keys never outlive it and the change
 // of its user's device list is recorded atomically with the deletion.
 type DeviceObserver interface {
 	DevicesDeleted(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string) error
+	// DeviceRenamed is told inside the renaming transaction: the name is
+	// part of what others see of the device list.
+	DeviceRenamed(ctx context.Context, tx *storage.Tx, userID, deviceID string) error
 }
 
 // SetDeviceObserver wires the key store; without one (tools that only
@@ -85,4 +89,34 @@ func (a *Accounts) InteractiveAuth(ctx context.Context, caller *httpapi.Device, 
 		}
 		return nil
 	}, nil, nil
+}
+
+// CreateDeviceWithoutSession creates a device nobody is logged in as, in
+// the caller's transaction: a dehydrated device, which exists to receive
+// keys while its user has no device online. A device ID already in use is
+// refused, so a dehydrated device never takes over a live one.
+func (a *Accounts) CreateDeviceWithoutSession(ctx context.Context, tx *storage.Tx, userID, deviceID string, displayName *string) error {
+	if err := validateDeviceOptions(&deviceID, displayName); err != nil {
+		return err
+	}
+	res, err := tx.Exec(ctx, `INSERT INTO accounts_devices (user_id, device_id, display_name, created_ts)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, device_id) DO NOTHING`, userID, deviceID, displayName, nowMs())
+	if err != nil {
+		return fmt.Errorf("creating device: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("creating device: %w", err)
+	} else if n == 0 {
+		return errcode.InvalidParam("device ID " + strconv.Quote(deviceID) + " is in use")
+	}
+	return nil
+}
+
+// DeleteDevicesIn deletes devices of a user in the caller's transaction,
+// with their tokens and (through the observer) their keys.
+func (a *Accounts) DeleteDevicesIn(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string) error {
+	if len(deviceIDs) == 0 {
+		return nil // deleteDevices reads an empty list as every device
+	}
+	return a.deleteDevices(ctx, tx, userID, deviceIDs, "")
 }

@@ -56,8 +56,8 @@ const (
 const DeviceListUpdateVersion = 1
 
 // DeviceListUpdate says that UserID's devices or cross-signing keys
-// changed: a device uploaded new keys or was deleted, or a cross-signing
-// key or signature was uploaded.
+// changed: a device uploaded new keys, was renamed or deleted, or a
+// cross-signing key or signature was uploaded.
 type DeviceListUpdate struct {
 	Version   int    `json:"v"`
 	MessageID string `json:"message_id"`
@@ -66,6 +66,10 @@ type DeviceListUpdate struct {
 	// of another's master key is visible to the signer alone. Empty means
 	// everyone sharing a room with UserID, and UserID.
 	VisibleTo []string `json:"visible_to,omitempty"`
+	// DeletedDevices are devices of UserID deleted by this change: their
+	// undelivered to-device messages go with them. Added in version 1
+	// without a bump; a reader that ignores it keeps the messages.
+	DeletedDevices []string `json:"deleted_devices,omitempty"`
 }
 
 func (DeviceListUpdate) MessageType() string { return "clientapi.device_list_update" }

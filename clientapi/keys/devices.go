@@ -10,7 +10,8 @@ import (
 // DevicesDeleted removes the keys of deleted devices in the transaction
 // that deletes them and records the change of the user's device list
 // (accounts.DeviceObserver). One-time and fallback keys go too: nobody can
-// start a session with a device that is gone.
+// start a session with a device that is gone; syncapi drops the to-device
+// messages waiting for it when it reads the change.
 func (k *Keys) DevicesDeleted(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string) error {
 	args := append([]any{userID}, anys(deviceIDs)...)
 	in := placeholders(2, len(deviceIDs))
@@ -19,10 +20,19 @@ func (k *Keys) DevicesDeleted(ctx context.Context, tx *storage.Tx, userID string
 			return fmt.Errorf("deleting %s of deleted devices: %w", table, err)
 		}
 	}
+	if _, err := tx.Exec(ctx, `DELETE FROM keys_dehydrated_devices WHERE user_id = $1 AND device_id IN (`+in+`)`, args...); err != nil {
+		return fmt.Errorf("deleting deleted dehydrated devices: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM keys_signatures WHERE target_user_id = $1 AND target_key_id IN (`+in+`)`, args...); err != nil {
 		return fmt.Errorf("deleting signatures of deleted devices: %w", err)
 	}
 	// Published once the accounts transaction commits: the publisher
 	// polls, and any later commit of the key store wakes it.
+	return k.out.devicesDeleted(ctx, tx, userID, deviceIDs)
+}
+
+// DeviceRenamed records in the renaming transaction that the user's device
+// list changed (accounts.DeviceObserver): /keys/query shows device names.
+func (k *Keys) DeviceRenamed(ctx context.Context, tx *storage.Tx, userID, deviceID string) error {
 	return k.out.deviceListChanged(ctx, tx, userID)
 }

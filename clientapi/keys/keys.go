@@ -31,12 +31,16 @@ import (
 
 // Accounts is what the key store needs from the accounts component:
 // authenticating callers, the devices users have, and user-interactive
-// authentication for replacing cross-signing keys.
+// authentication for replacing cross-signing keys, and creating and
+// deleting dehydrated devices.
 type Accounts interface {
 	httpapi.Authenticator
 	DeviceNames(ctx context.Context, userIDs []string) (map[string]map[string]string, error)
 	InteractiveAuth(ctx context.Context, caller *httpapi.Device, kind string, auth json.RawMessage) (
 		consume func(context.Context, *storage.Tx) error, challenge *httpapi.Response, err error)
+	// For dehydrated devices, which have no session.
+	CreateDeviceWithoutSession(ctx context.Context, tx *storage.Tx, userID, deviceID string, displayName *string) error
+	DeleteDevicesIn(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string) error
 }
 
 // Keys is the key store.
@@ -82,6 +86,7 @@ func (k *Keys) Register(routes httpapi.Routes) {
 	k.registerBackupVersions(c)
 	k.registerBackupKeys(c)
 	k.registerToDevice(c)
+	k.registerDehydrated(c)
 }
 
 // handle mounts an endpoint for an authenticated caller under r0 and v3.

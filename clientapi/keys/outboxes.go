@@ -75,3 +75,10 @@ func (o *outboxes) sendToDevice(ctx context.Context, tx *storage.Tx, m api.ToDev
 	m.Version, m.MessageID = api.ToDeviceVersion, rand.Text()
 	return o.toDevice.Enqueue(ctx, tx, m)
 }
+
+// devicesDeleted records inside tx that devices of userID are gone.
+func (o *outboxes) devicesDeleted(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string) error {
+	return o.deviceLists.Enqueue(ctx, tx, api.DeviceListUpdate{
+		Version: api.DeviceListUpdateVersion, MessageID: rand.Text(), UserID: userID, DeletedDevices: deviceIDs,
+	})
+}

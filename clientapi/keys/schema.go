@@ -106,4 +106,17 @@ CREATE TABLE keys_to_device_txns (
 );
 CREATE INDEX keys_to_device_txns_created ON keys_to_device_txns (created_ts);
 ` + outbox.Schema("keys_to_device_outbox") + outbox.Schema("keys_device_list_outbox"),
+}, {
+	Version: 2,
+	Name:    "dehydrated devices",
+	Up: `
+-- The user's dehydrated device (MSC3814), at most one; device_data is the
+-- client's encrypted device, stored as canonical JSON.
+CREATE TABLE keys_dehydrated_devices (
+	user_id     TEXT PRIMARY KEY,
+	device_id   TEXT NOT NULL,
+	device_data TEXT NOT NULL,
+	created_ts  BIGINT NOT NULL
+);
+`,
 }}

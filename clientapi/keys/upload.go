@@ -32,52 +32,20 @@ func (k *Keys) postUpload(r *http.Request, dev *httpapi.Device) (any, error) {
 		return nil, err
 	}
 	ctx := r.Context()
-	var deviceJSON []byte
-	var devicePub string
-	if len(req.DeviceKeys) > 0 && string(req.DeviceKeys) != "null" {
+	var known string
+	if !req.hasDeviceKeys() {
 		var err error
-		if deviceJSON, devicePub, err = checkDeviceKeys(req.DeviceKeys, dev.UserID, dev.DeviceID); err != nil {
-			return nil, err
-		}
-	} else {
-		var err error
-		if devicePub, err = k.deviceSigningKey(ctx, k.db, dev.UserID, dev.DeviceID); err != nil {
+		if known, err = k.deviceSigningKey(ctx, k.db, dev.UserID, dev.DeviceID); err != nil {
 			return nil, err
 		}
 	}
-	otks, err := parseOneTimeKeys("one_time_keys", req.OneTimeKeys, dev.UserID, dev.DeviceID, devicePub)
+	up, err := checkUpload(req, dev.UserID, dev.DeviceID, known)
 	if err != nil {
 		return nil, err
 	}
-	fallbacks, err := parseOneTimeKeys("fallback_keys", req.FallbackKeys, dev.UserID, dev.DeviceID, devicePub)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	for _, f := range fallbacks {
-		if seen[f.algorithm] {
-			return nil, errcode.InvalidParam("fallback_keys: at most one key per algorithm")
-		}
-		seen[f.algorithm] = true
-	}
-
 	var counts map[string]int
 	err = k.db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {
-		if deviceJSON != nil {
-			changed, err := storeDeviceKeys(ctx, tx, dev.UserID, dev.DeviceID, devicePub, deviceJSON)
-			if err != nil {
-				return err
-			}
-			if changed {
-				if err := k.out.deviceListChanged(ctx, tx, dev.UserID); err != nil {
-					return err
-				}
-			}
-		}
-		if err := storeOneTimeKeys(ctx, tx, dev.UserID, dev.DeviceID, otks); err != nil {
-			return err
-		}
-		if err := storeFallbackKeys(ctx, tx, dev.UserID, dev.DeviceID, fallbacks); err != nil {
+		if err := k.storeUpload(ctx, tx, dev.UserID, dev.DeviceID, up); err != nil {
 			return err
 		}
 		var err error
@@ -89,6 +57,64 @@ func (k *Keys) postUpload(r *http.Request, dev *httpapi.Device) (any, error) {
 	}
 	k.out.notify()
 	return map[string]any{"one_time_key_counts": counts}, nil
+}
+
+func (u uploadRequest) hasDeviceKeys() bool {
+	return len(u.DeviceKeys) > 0 && string(u.DeviceKeys) != "null"
+}
+
+// checkedUpload is an upload of keys that passed the checks.
+type checkedUpload struct {
+	deviceJSON          []byte // nil when no device keys came
+	devicePub           string
+	oneTimes, fallbacks []oneTimeKey
+}
+
+// checkUpload validates an upload for a device; knownPub is the device's
+// stored ed25519 key, which checks one-time keys uploaded without device
+// keys.
+func checkUpload(req uploadRequest, userID, deviceID, knownPub string) (checkedUpload, error) {
+	up := checkedUpload{devicePub: knownPub}
+	var err error
+	if req.hasDeviceKeys() {
+		if up.deviceJSON, up.devicePub, err = checkDeviceKeys(req.DeviceKeys, userID, deviceID); err != nil {
+			return up, err
+		}
+	}
+	if up.oneTimes, err = parseOneTimeKeys("one_time_keys", req.OneTimeKeys, userID, deviceID, up.devicePub); err != nil {
+		return up, err
+	}
+	if up.fallbacks, err = parseOneTimeKeys("fallback_keys", req.FallbackKeys, userID, deviceID, up.devicePub); err != nil {
+		return up, err
+	}
+	seen := map[string]bool{}
+	for _, f := range up.fallbacks {
+		if seen[f.algorithm] {
+			return up, errcode.InvalidParam("fallback_keys: at most one key per algorithm")
+		}
+		seen[f.algorithm] = true
+	}
+	return up, nil
+}
+
+// storeUpload stores checked keys inside tx; new device keys are a change
+// of the user's device list.
+func (k *Keys) storeUpload(ctx context.Context, tx *storage.Tx, userID, deviceID string, up checkedUpload) error {
+	if up.deviceJSON != nil {
+		changed, err := storeDeviceKeys(ctx, tx, userID, deviceID, up.devicePub, up.deviceJSON)
+		if err != nil {
+			return err
+		}
+		if changed {
+			if err := k.out.deviceListChanged(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
+	}
+	if err := storeOneTimeKeys(ctx, tx, userID, deviceID, up.oneTimes); err != nil {
+		return err
+	}
+	return storeFallbackKeys(ctx, tx, userID, deviceID, up.fallbacks)
 }
 
 // deviceSigningKey returns the ed25519 key of a device that uploaded its

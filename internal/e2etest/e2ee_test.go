@@ -29,29 +29,55 @@ type user struct {
 
 func newUser(t *testing.T, srv *testserver.Server, name string) *user {
 	t.Helper()
-	ctx := t.Context()
 	anon, err := mautrix.NewClient(srv.URL, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	password := "correct horse battery " + name
-	resp, err := (&synapseadmin.Client{Client: anon}).SharedSecretRegister(ctx, testserver.SharedSecret, synapseadmin.ReqSharedSecretRegister{Username: name, Password: password})
+	resp, err := (&synapseadmin.Client{Client: anon}).SharedSecretRegister(t.Context(), testserver.SharedSecret, synapseadmin.ReqSharedSecretRegister{Username: name, Password: password})
 	if err != nil {
 		t.Fatalf("registering %s: %v", name, err)
 	}
-	cli, err := mautrix.NewClient(srv.URL, resp.UserID, resp.AccessToken)
+	return startDevice(t, srv, resp.UserID, resp.DeviceID, resp.AccessToken, password)
+}
+
+// newDevice logs the user in again, on srv, as a device of its own with a
+// fresh Olm machine that knows none of the user's room keys.
+func (u *user) newDevice(t *testing.T, srv *testserver.Server) *user {
+	t.Helper()
+	anon, err := mautrix.NewClient(srv.URL, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cli.DeviceID = resp.DeviceID
+	resp, err := anon.Login(t.Context(), &mautrix.ReqLogin{
+		Type:       mautrix.AuthTypePassword,
+		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: u.cli.UserID.String()},
+		Password:   u.password,
+	})
+	if err != nil {
+		t.Fatalf("logging %s in again: %v", u.cli.UserID, err)
+	}
+	return startDevice(t, srv, resp.UserID, resp.DeviceID, resp.AccessToken, u.password)
+}
+
+// startDevice builds the client and Olm machine of a logged-in device and
+// uploads its keys.
+func startDevice(t *testing.T, srv *testserver.Server, userID id.UserID, deviceID id.DeviceID, token, password string) *user {
+	t.Helper()
+	ctx := t.Context()
+	cli, err := mautrix.NewClient(srv.URL, userID, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.DeviceID = deviceID
 	u := &user{cli: cli, state: mautrix.NewMemoryStateStore(), password: password}
 	cli.StateStore = u.state
 	u.mach = crypto.NewOlmMachine(cli, nil, crypto.NewMemoryStore(nil), u.state.(crypto.StateStore))
 	if err := u.mach.Load(ctx); err != nil {
-		t.Fatalf("loading %s's olm machine: %v", name, err)
+		t.Fatalf("loading %s's olm machine: %v", userID, err)
 	}
 	if err := u.mach.ShareKeys(ctx, -1); err != nil {
-		t.Fatalf("%s uploading keys: %v", name, err)
+		t.Fatalf("%s uploading keys: %v", userID, err)
 	}
 	return u
 }
@@ -188,13 +214,8 @@ func exchangeEncryptedMessages(t *testing.T, aliceSrv, bobSrv *testserver.Server
 	bob.sync(t, room.RoomID)
 
 	// Each verifies the other through their cross-signing identity.
-	bobMaster, err := alice.mach.GetCrossSigningPublicKeys(ctx, bob.cli.UserID)
-	if err != nil || bobMaster == nil {
-		t.Fatalf("alice fetching bob's cross-signing keys: %v", err)
-	}
-	if err := alice.mach.SignUser(ctx, bob.cli.UserID, bobMaster.MasterKey); err != nil {
-		t.Fatalf("alice signing bob: %v", err)
-	}
+	alice.verify(t, bob)
+	bob.verify(t, alice)
 	// The server hands alice her signature of bob's master key back.
 	q, err := alice.cli.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{bob.cli.UserID: {}}})
 	if err != nil {
@@ -203,14 +224,26 @@ func exchangeEncryptedMessages(t *testing.T, aliceSrv, bobSrv *testserver.Server
 	if _, ok := q.MasterKeys[bob.cli.UserID].Signatures[alice.cli.UserID]; !ok {
 		t.Errorf("bob's master key as alice sees it carries no signature of hers: %+v", q.MasterKeys[bob.cli.UserID])
 	}
-	if _, ok := q.DeviceKeys[bob.cli.UserID][bob.cli.DeviceID].Signatures[bob.cli.UserID][id.NewKeyID(id.KeyAlgorithmEd25519, bobMaster.SelfSigningKey.String())]; !ok {
-		t.Errorf("bob's device is not signed by his self-signing key: %+v", q.DeviceKeys[bob.cli.UserID])
-	}
 
 	alice.send(t, room.RoomID, members, "hello, encrypted")
 	bob.decryptNext(t, room.RoomID, "hello, encrypted")
 	bob.send(t, room.RoomID, members, "and back")
 	alice.decryptNext(t, room.RoomID, "and back")
+
+	// Alice backs her room keys up and restores them on a new device (on
+	// bob's instance), which then reads the conversation from before it
+	// existed.
+	backupKey := alice.backUpRoomKeys(t)
+	laptop := alice.newDevice(t, bobSrv)
+	laptop.adoptCrossSigning(t, alice)
+	laptop.restoreRoomKeys(t, backupKey)
+	laptop.decryptHistory(t, room.RoomID, "hello, encrypted", "and back")
+	// The new device trusts bob through the signature alice's other
+	// device made, which only the server could have told it about.
+	laptop.assertTrusts(t, bob)
+	// Bob learns of the new device through his device list and trusts it
+	// through alice's self-signing key.
+	bob.awaitTrustedDevice(t, laptop)
 }
 
 // memberJoined syncs once and reports whether the state store has userID

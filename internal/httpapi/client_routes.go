@@ -12,6 +12,8 @@ import (
 var (
 	ClientR0V3 = []string{"r0", "v3"}
 	ClientV1   = []string{"v1"}
+	// ClientMSC3814 is the unstable prefix of dehydrated devices.
+	ClientMSC3814 = []string{"unstable/org.matrix.msc3814.v1"}
 )
 
 // HandleClient mounts h at /_matrix/client/{version}{path} for each version,

@@ -95,6 +95,7 @@ func (s *Server) open(ctx context.Context) error {
 	syncAPI := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
 	syncAPI.SetKeyCounts(keyStore)
 	syncAPI.SetPushRules(rules)
+	syncAPI.SetDehydratedDevices(keyStore)
 	// Account data is its own component; others set account data on a
 	// user's behalf through it (clientapi/api.AccountData).
 	accountData := accountdata.New(s.db, s.bus, accts, log)
