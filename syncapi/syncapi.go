@@ -10,6 +10,7 @@ import (
 	"log/slog"
 
 	"github.com/ocomms/ocomms/bus"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/roomserver/api"
@@ -30,10 +31,14 @@ type SyncAPI struct {
 	// consumers the durable bus consumers that fill them (stream.go).
 	sections  []section
 	consumers []consumer
+	// typing is who types where, read from the typing stream.
+	typing *typingState
 
 	stop    context.CancelFunc
 	subs    []bus.Subscription
 	wakeUps bus.Subscription
+	// done closes when the background loops started by Start ended.
+	done chan struct{}
 }
 
 // New builds the component. forgotten may be nil: then no room is
@@ -43,7 +48,9 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 		db: db, bus: b, cfg: cfg, rooms: rooms, authn: authn, forgotten: forgotten,
 		log:      log.With(slog.String("component", "syncapi")),
 		notifier: newNotifier(),
+		typing:   newTypingState(),
 	}
+	s.sections = append(s.sections, s.typingSection())
 	s.consumers = []consumer{{
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
 	}}
@@ -56,8 +63,11 @@ func (s *SyncAPI) Name() string { return "syncapi" }
 // Migrations returns the component's schema history.
 func (s *SyncAPI) Migrations() []storage.Migration { return migrations }
 
-// Streams returns the bus streams the component publishes to.
-func (s *SyncAPI) Streams() []bus.StreamSpec { return wakeUpStreams() }
+// Streams returns the bus streams the component publishes to: its
+// wake-ups, and the typing stream, where it publishes expiries.
+func (s *SyncAPI) Streams() []bus.StreamSpec {
+	return append(wakeUpStreams(), clientapi.TypingStreams()...)
+}
 
 // Register mounts the component's client endpoints.
 func (s *SyncAPI) Register(routes httpapi.Routes) {
@@ -89,6 +99,14 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("syncapi: %w", err)
 	}
+	// Typing state is rebuilt from everything the stream still holds.
+	typing, err := s.bus.Subscribe(runCtx, clientapi.TypingSubject, s.handleTyping, bus.WithDeliverAll())
+	if err != nil {
+		s.stopSubscriptions()
+		cancel()
+		return fmt.Errorf("syncapi: typing: %w", err)
+	}
+	s.subs = append(s.subs, typing)
 	for _, c := range s.consumers {
 		sub, err := s.bus.Consume(runCtx, c.stream, c.durable, c.handle,
 			bus.WithFilterSubjects(c.subject), bus.WithOrderedDelivery())
@@ -99,6 +117,11 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		}
 		s.subs = append(s.subs, sub)
 	}
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		s.expireTyping(runCtx)
+	}()
 	return nil
 }
 
@@ -127,6 +150,9 @@ func (s *SyncAPI) Stop(ctx context.Context) error {
 	select {
 	case <-done:
 		s.stop()
+		if s.done != nil {
+			<-s.done
+		}
 		return nil
 	case <-ctx.Done():
 		s.stop()

@@ -14,6 +14,7 @@ import (
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi"
 	"github.com/ocomms/ocomms/clientapi/accounts"
+	"github.com/ocomms/ocomms/clientapi/typing"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver"
 	"github.com/ocomms/ocomms/spec/signing"
@@ -87,6 +88,7 @@ func (s *Server) open(ctx context.Context) error {
 		rs,
 		syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log),
 		client,
+		typing.New(s.bus, rs, accts, log),
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
