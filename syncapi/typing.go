@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/bus"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 )
 
 // streamTyping names the typing section. Its position is not a row of
