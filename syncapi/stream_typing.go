@@ -25,7 +25,7 @@ func (s *SyncAPI) addTyping(_ context.Context, sc *syncContext, from, to int64) 
 	if !allows(f.Types, f.NotTypes, "m.typing", true) {
 		return nil
 	}
-	sets, forgotten := s.typing.snapshot(sc.joined)
+	sets, dropped := s.typing.snapshot(sc.joined)
 	for _, roomID := range sc.joined {
 		if !allows(f.Rooms, f.NotRooms, roomID, false) {
 			continue
@@ -35,7 +35,7 @@ func (s *SyncAPI) addTyping(_ context.Context, sc *syncContext, from, to int64) 
 		switch {
 		case from == 0 || sc.newlyJoined[roomID]:
 			include = len(set.users) > 0
-		case from < int64(forgotten):
+		case from < int64(dropped):
 			// The change may be one this instance no longer remembers.
 			include = true
 		default:

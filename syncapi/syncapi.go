@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/ocomms/ocomms/bus"
 	clientapi "github.com/ocomms/ocomms/clientapi/api"
@@ -25,6 +26,7 @@ type SyncAPI struct {
 	rooms     api.API
 	authn     httpapi.Authenticator
 	forgotten Forgotten
+	presence  PresenceTracker
 	log       *slog.Logger
 	notifier  *notifier
 	// sections are the streams /sync serves besides room events, and
@@ -50,9 +52,11 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 		notifier: newNotifier(),
 		typing:   newTypingState(),
 	}
-	s.sections = append(s.sections, s.typingSection())
+	s.sections = append(s.sections, s.typingSection(), s.presenceSection())
 	s.consumers = []consumer{{
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
+	}, {
+		stream: clientapi.PresenceStream, durable: presenceConsumer, subject: clientapi.PresenceSubject, handle: s.handlePresence,
 	}}
 	return s
 }
@@ -63,10 +67,11 @@ func (s *SyncAPI) Name() string { return "syncapi" }
 // Migrations returns the component's schema history.
 func (s *SyncAPI) Migrations() []storage.Migration { return migrations }
 
-// Streams returns the bus streams the component publishes to: its
-// wake-ups, and the typing stream, where it publishes expiries.
+// Streams returns the bus streams the component publishes to (its
+// wake-ups, typing expiries) and the client API's presence stream it
+// consumes, so the consumer finds it whatever the start-up order.
 func (s *SyncAPI) Streams() []bus.StreamSpec {
-	return append(wakeUpStreams(), clientapi.TypingStreams()...)
+	return slices.Concat(wakeUpStreams(), clientapi.TypingStreams(), clientapi.PresenceStreams())
 }
 
 // Register mounts the component's client endpoints.

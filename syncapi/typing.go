@@ -33,9 +33,9 @@ type typingState struct {
 	// applied is the stream sequence of the last message applied.
 	applied uint64
 	rooms   map[string]*roomTyping
-	// forgotten is the highest change sequence of a room dropped from
+	// dropped is the highest change sequence of a room dropped from
 	// rooms; a sync from before it gets every joined room's typing set.
-	forgotten uint64
+	dropped uint64
 }
 
 type roomTyping struct {
@@ -122,7 +122,7 @@ func (ts *typingState) snapshot(roomIDs []string) (map[string]typingInRoom, uint
 		slices.Sort(users)
 		out[r] = typingInRoom{users: users, changed: rt.changed}
 	}
-	return out, ts.forgotten
+	return out, ts.dropped
 }
 
 // expired returns the typists whose notification ran out and whose stop
@@ -134,7 +134,7 @@ func (ts *typingState) expired(now time.Time) []clientapi.Typing {
 	var out []clientapi.Typing
 	for roomID, rt := range ts.rooms {
 		if len(rt.users) == 0 && now.Sub(rt.changedAt) > typingForgetAfter {
-			ts.forgotten = max(ts.forgotten, rt.changed)
+			ts.dropped = max(ts.dropped, rt.changed)
 			delete(ts.rooms, roomID)
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi"
 	"github.com/ocomms/ocomms/clientapi/accounts"
+	"github.com/ocomms/ocomms/clientapi/presence"
 	"github.com/ocomms/ocomms/clientapi/typing"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver"
@@ -83,12 +84,16 @@ func (s *Server) open(ctx context.Context) error {
 	// deactivate.
 	client := clientapi.New(s.cfg, s.db, s.bus, rs, accts, log)
 	accts.SetRoomParter(client.RoomParter())
+	pres := presence.New(s.cfg, s.db, s.bus, rs, accts, log)
+	sync := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
+	sync.UsePresence(pres)
 	s.components = []Component{
 		accts,
 		rs,
-		syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log),
+		sync,
 		client,
 		typing.New(s.bus, rs, accts, log),
+		pres,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
