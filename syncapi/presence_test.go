@@ -37,19 +37,10 @@ func (s ephemeralSync) presenceOf(userID string) map[string]any {
 // until userID's presence is want, and returns the next token.
 func waitPresence(t *testing.T, c *testserver.Client, token, userID, want string) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		q := since(token, 2*time.Second)
-		q.Set("set_presence", "offline")
-		s := syncEphemeral(t, c, q)
-		if p := s.presenceOf(userID); p != nil && p["presence"] == want {
-			return s.NextBatch
-		}
-		token = s.NextBatch
-		if time.Now().After(deadline) {
-			t.Fatalf("sync: the presence of %s did not become %s in time", userID, want)
-		}
-	}
+	return syncEphemeralUntil(t, c, token, "the presence of "+userID+" becomes "+want, func(s ephemeralSync) bool {
+		p := s.presenceOf(userID)
+		return p != nil && p["presence"] == want
+	}).NextBatch
 }
 
 // quietSync is an initial sync that leaves the user's presence alone.
@@ -125,26 +116,16 @@ func TestPresenceSyncsToSharedRoomMembersOnly(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
 		srv := start(t, b)
 		alice, bob, eve := srv.NewUser(t, "alice"), srv.NewUser(t, "bob"), srv.NewUser(t, "eve")
-		sharedRoom(t, alice, bob)
+		shared := sharedRoom(t, alice, bob)
 		createRoom(t, eve, nil)
-		bobToken := quietSync(t, bob, nil).NextBatch
+		bobToken := settled(t, bob, shared)
 		aliceToken := quietSync(t, alice, nil).NextBatch
 
 		// A parked sync wakes for the change.
-		got := make(chan ephemeralSync, 1)
-		go func() {
-			q := since(bobToken, 30*time.Second)
-			q.Set("set_presence", "offline")
-			got <- syncEphemeral(t, bob, q)
-		}()
+		got := parkedSync(t, bob, bobToken)
 		setPresence(t, alice, "unavailable", "lunch")
-		select {
-		case s := <-got:
-			if s.presenceOf(alice.UserID) == nil {
-				waitPresence(t, bob, s.NextBatch, alice.UserID, "unavailable")
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("a parked sync did not wake for a presence change")
+		if p := woken(t, got, "a presence change").presenceOf(alice.UserID); p == nil || p["presence"] != "unavailable" {
+			t.Errorf("the woken sync's presence of alice = %v, want unavailable", p)
 		}
 		// The user sees their own presence too.
 		waitPresence(t, alice, aliceToken, alice.UserID, "unavailable")
@@ -258,32 +239,14 @@ func TestPresenceDisabled(t *testing.T) {
 
 func TestPresenceOnOneInstanceReachesSyncParkedOnAnother(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		if b.Name == "sqlite+embedded" {
-			t.Skip("two instances share PostgreSQL and an external NATS")
-		}
-		cfg := testserver.Config(t, b)
-		instA := testserver.Start(t, cfg)
-		instB := testserver.Start(t, cfg)
-		alice, bob := instA.NewUser(t, "alice"), instA.NewUser(t, "bob")
-		roomID := sharedRoom(t, alice, bob)
-		bobOnB := *bob
-		bobOnB.BaseURL = instB.URL
-		token := waitForEvent(t, &bobOnB, "", roomID, send(t, alice, roomID, "t1", "hello"))
+		in := twoInstances(t, b)
+		bobOnB := in.onB(in.bob)
+		token := waitForEvent(t, bobOnB, "", in.roomID, send(t, in.alice, in.roomID, "t1", "hello"))
 
-		got := make(chan ephemeralSync, 1)
-		go func() {
-			q := since(token, 30*time.Second)
-			q.Set("set_presence", "offline")
-			got <- syncEphemeral(t, &bobOnB, q)
-		}()
-		setPresence(t, alice, "online", "via A")
-		select {
-		case s := <-got:
-			if s.presenceOf(alice.UserID) == nil {
-				waitPresence(t, &bobOnB, s.NextBatch, alice.UserID, "online")
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("a sync parked on B did not wake for presence set through A")
+		got := parkedSync(t, bobOnB, token)
+		setPresence(t, in.alice, "online", "via A")
+		if s := woken(t, got, "presence set through another instance"); s.presenceOf(in.alice.UserID) == nil {
+			waitPresence(t, bobOnB, s.NextBatch, in.alice.UserID, "online")
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ocomms/ocomms/bus"
 	clientapi "github.com/ocomms/ocomms/clientapi/api"
+	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/testserver"
 )
 
@@ -20,6 +21,9 @@ type ephemeralSync struct {
 	NextBatch string `json:"next_batch"`
 	Rooms     struct {
 		Join map[string]struct {
+			Timeline struct {
+				Events []clientEvent `json:"events"`
+			} `json:"timeline"`
 			Ephemeral struct {
 				Events []clientEvent `json:"events"`
 			} `json:"ephemeral"`
@@ -58,13 +62,15 @@ func (s ephemeralSync) typingIn(roomID string) ([]string, bool) {
 	return nil, false
 }
 
-// syncEphemeralUntil syncs incrementally from token until cond holds for a
-// response, and returns that response.
+// syncEphemeralUntil syncs incrementally from token, leaving c's presence
+// alone, until cond holds for a response, and returns that response.
 func syncEphemeralUntil(t *testing.T, c *testserver.Client, token, what string, cond func(ephemeralSync) bool) ephemeralSync {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		s := syncEphemeral(t, c, since(token, 2*time.Second))
+		q := since(token, 2*time.Second)
+		q.Set("set_presence", "offline")
+		s := syncEphemeral(t, c, q)
 		if cond(s) {
 			return s
 		}
@@ -98,6 +104,18 @@ func setTyping(t *testing.T, c *testserver.Client, roomID string, typing bool, t
 	c.MustDo(t, http.MethodPut, v3+"/rooms/"+esc(roomID)+"/typing/"+esc(c.UserID), body, http.StatusOK)
 }
 
+// settled sends a message to the room and syncs c (leaving its presence
+// alone) until it arrives, so everything before it was delivered: a sync
+// parked on the token returned wakes only for what comes next.
+func settled(t *testing.T, c *testserver.Client, roomID string) string {
+	t.Helper()
+	eventID := send(t, c, roomID, "settle-"+time.Now().Format("150405.000000000"), "settle")
+	s := syncEphemeralUntil(t, c, "", "event "+eventID+" arrives", func(s ephemeralSync) bool {
+		return slices.ContainsFunc(s.Rooms.Join[roomID].Timeline.Events, func(e clientEvent) bool { return e.EventID == eventID })
+	})
+	return s.NextBatch
+}
+
 // sharedRoom creates a room of alice's that bob joins.
 func sharedRoom(t *testing.T, alice, bob *testserver.Client) string {
 	t.Helper()
@@ -111,7 +129,7 @@ func TestTypingStartsStopsAndExpires(t *testing.T) {
 		srv := start(t, b)
 		alice, bob := srv.NewUser(t, "alice"), srv.NewUser(t, "bob")
 		roomID := sharedRoom(t, alice, bob)
-		token := sync(t, alice, nil).NextBatch
+		token := settled(t, alice, roomID)
 
 		setTyping(t, bob, roomID, true, 30000)
 		token = waitTyping(t, alice, token, roomID, bob.UserID)
@@ -147,22 +165,14 @@ func TestTypingWakesAParkedSyncAndHonoursTheEphemeralFilter(t *testing.T) {
 		srv := start(t, b)
 		alice, bob := srv.NewUser(t, "alice"), srv.NewUser(t, "bob")
 		roomID := sharedRoom(t, alice, bob)
-		token := sync(t, alice, nil).NextBatch
+		token := settled(t, alice, roomID)
 
-		got := make(chan ephemeralSync, 1)
-		go func() { got <- syncEphemeral(t, alice, since(token, 30*time.Second)) }()
+		got := parkedSync(t, alice, token)
 		// The parked sync may register after the typing was applied; it
 		// then answers at once, which is what the test needs too.
 		setTyping(t, bob, roomID, true, 30000)
-		select {
-		case s := <-got:
-			if ids, _ := s.typingIn(roomID); !slices.Equal(ids, []string{bob.UserID}) {
-				// The room stream may have woken it first; the next
-				// sync must carry the typing.
-				waitTyping(t, alice, s.NextBatch, roomID, bob.UserID)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("a parked sync did not wake for a typing notification")
+		if ids, _ := woken(t, got, "a typing notification").typingIn(roomID); !slices.Equal(ids, []string{bob.UserID}) {
+			t.Errorf("the woken sync's typing = %v, want bob", ids)
 		}
 
 		tests := []struct {
@@ -220,42 +230,78 @@ func TestTypingIsRefusedForOthersAndOutsiders(t *testing.T) {
 	})
 }
 
+// instances are two servers on one database and bus, with alice and bob,
+// registered through A, joined to one room.
+type instances struct {
+	cfg        config.Config
+	a, b       *testserver.Server
+	alice, bob *testserver.Client
+	roomID     string
+}
+
+// twoInstances starts them, or skips t on SQLite with the embedded bus,
+// which belong to one process.
+func twoInstances(t *testing.T, b testserver.Backend) instances {
+	t.Helper()
+	if b.Name == "sqlite+embedded" {
+		t.Skip("two instances share PostgreSQL and an external NATS")
+	}
+	in := instances{cfg: testserver.Config(t, b)}
+	in.a, in.b = testserver.Start(t, in.cfg), testserver.Start(t, in.cfg)
+	in.alice, in.bob = in.a.NewUser(t, "alice"), in.a.NewUser(t, "bob")
+	in.roomID = sharedRoom(t, in.alice, in.bob)
+	return in
+}
+
+// onB is c talking to instance B.
+func (in instances) onB(c *testserver.Client) *testserver.Client {
+	onB := *c
+	onB.BaseURL = in.b.URL
+	return &onB
+}
+
+// parkedSync starts a long-polling sync that leaves c's presence alone.
+func parkedSync(t *testing.T, c *testserver.Client, token string) <-chan ephemeralSync {
+	got := make(chan ephemeralSync, 1)
+	go func() {
+		q := since(token, 30*time.Second)
+		q.Set("set_presence", "offline")
+		got <- syncEphemeral(t, c, q)
+	}()
+	return got
+}
+
+// woken waits for a parked sync to answer well before its timeout.
+func woken(t *testing.T, got <-chan ephemeralSync, what string) ephemeralSync {
+	t.Helper()
+	select {
+	case s := <-got:
+		return s
+	case <-time.After(20 * time.Second):
+		t.Fatalf("a parked sync did not wake for %s", what)
+		return ephemeralSync{}
+	}
+}
+
 func TestTypingOnOneInstanceWakesSyncParkedOnAnother(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		if b.Name == "sqlite+embedded" {
-			t.Skip("two instances share PostgreSQL and an external NATS")
-		}
-		cfg := testserver.Config(t, b)
-		instA := testserver.Start(t, cfg)
-		instB := testserver.Start(t, cfg)
-		alice, bob := instA.NewUser(t, "alice"), instA.NewUser(t, "bob")
-		roomID := sharedRoom(t, alice, bob)
-		aliceOnB := *alice
-		aliceOnB.BaseURL = instB.URL
-		token := waitForEvent(t, &aliceOnB, "", roomID, send(t, alice, roomID, "t1", "hello"))
+		in := twoInstances(t, b)
+		aliceOnB := in.onB(in.alice)
+		token := waitForEvent(t, aliceOnB, "", in.roomID, send(t, in.alice, in.roomID, "t1", "hello"))
 
-		got := make(chan ephemeralSync, 1)
-		go func() { got <- syncEphemeral(t, &aliceOnB, since(token, 30*time.Second)) }()
-		setTyping(t, bob, roomID, true, 30000)
-		select {
-		case s := <-got:
-			if ids, _ := s.typingIn(roomID); !slices.Equal(ids, []string{bob.UserID}) {
-				t.Errorf("B's sync typing = %v, want bob typing through A", ids)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("a sync parked on B did not wake for typing sent through A")
+		got := parkedSync(t, aliceOnB, token)
+		setTyping(t, in.bob, in.roomID, true, 30000)
+		s := woken(t, got, "typing sent through another instance")
+		if ids, _ := s.typingIn(in.roomID); !slices.Equal(ids, []string{in.bob.UserID}) {
+			t.Errorf("B's sync typing = %v, want bob typing through A", ids)
 		}
 	})
 }
 
 func TestTypingExpiryOnTwoInstancesIsOneStop(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		if b.Name == "sqlite+embedded" {
-			t.Skip("two instances share PostgreSQL and an external NATS")
-		}
-		cfg := testserver.Config(t, b)
-		instA := testserver.Start(t, cfg)
-		instB := testserver.Start(t, cfg)
+		in := twoInstances(t, b)
+		cfg := in.cfg
 		// Watch the stream itself, as a third instance would.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -277,11 +323,9 @@ func TestTypingExpiryOnTwoInstancesIsOneStop(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		alice, bob := instA.NewUser(t, "alice"), instA.NewUser(t, "bob")
-		roomID := sharedRoom(t, alice, bob)
+		alice, bob, roomID := in.alice, in.bob, in.roomID
 		marker := createRoom(t, bob, nil)
-		bobOnB := *bob
-		bobOnB.BaseURL = instB.URL
+		bobOnB := in.onB(bob)
 		token := sync(t, alice, nil).NextBatch
 
 		setTyping(t, bob, roomID, true, 200)
@@ -291,9 +335,9 @@ func TestTypingExpiryOnTwoInstancesIsOneStop(t *testing.T) {
 		// Both instances notice the expiry within a few ticks of it;
 		// whatever they published by then lands before the marker.
 		for time.Now().Before(expires.Add(2 * time.Second)) {
-			syncEphemeral(t, &bobOnB, since(token, 200*time.Millisecond))
+			syncEphemeral(t, bobOnB, since(token, 200*time.Millisecond))
 		}
-		setTyping(t, &bobOnB, marker, true, 30000)
+		setTyping(t, bobOnB, marker, true, 30000)
 
 		deadline := time.Now().Add(10 * time.Second)
 		for {
