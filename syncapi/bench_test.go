@@ -51,10 +51,10 @@ func BenchmarkIncrementalSync(b *testing.B) {
 	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 		b.Fatal(err)
 	}
-	if err := bs.EnsureStreams(ctx, append(api.Streams(), wakeUpStreams()...)...); err != nil {
+	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)
+	if err := bs.EnsureStreams(ctx, append(api.Streams(), s.Streams()...)...); err != nil {
 		b.Fatal(err)
 	}
-	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)
 	if err := s.Start(ctx); err != nil {
 		b.Fatal(err)
 	}

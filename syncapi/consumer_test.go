@@ -42,10 +42,10 @@ func TestConsumerStoresEachOutputEventOnceInOrder(t *testing.T) {
 		if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.EnsureStreams(ctx, append(api.Streams(), wakeUpStreams()...)...); err != nil {
+		s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))
+		if err := b.EnsureStreams(ctx, append(api.Streams(), s.Streams()...)...); err != nil {
 			t.Fatal(err)
 		}
-		s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))
 		if err := s.Start(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -53,16 +53,20 @@ func quietSync(t *testing.T, c *testserver.Client, query url.Values) ephemeralSy
 	return syncEphemeral(t, c, query)
 }
 
-func startWith(t *testing.T, b testserver.Backend, change func(*config.Config)) *testserver.Server {
+// startPresence starts a server with presence on, changed by change.
+func startPresence(t *testing.T, b testserver.Backend, change func(*config.Config)) *testserver.Server {
 	t.Helper()
 	cfg := testserver.Config(t, b)
+	withPresence(&cfg)
 	change(&cfg)
 	return testserver.Start(t, cfg)
 }
 
+func withPresence(c *config.Config) { c.Presence.Enabled = true }
+
 func TestPresenceIsSetByItsUserAndReadBySharedRoomMembers(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		srv := start(t, b)
+		srv := startPresence(t, b, withPresence)
 		alice, bob, eve := srv.NewUser(t, "alice"), srv.NewUser(t, "bob"), srv.NewUser(t, "eve")
 		sharedRoom(t, alice, bob)
 		setPresence(t, alice, "online", "at my desk")
@@ -114,7 +118,7 @@ func TestPresenceIsSetByItsUserAndReadBySharedRoomMembers(t *testing.T) {
 
 func TestPresenceSyncsToSharedRoomMembersOnly(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		srv := start(t, b)
+		srv := startPresence(t, b, withPresence)
 		alice, bob, eve := srv.NewUser(t, "alice"), srv.NewUser(t, "bob"), srv.NewUser(t, "eve")
 		shared := sharedRoom(t, alice, bob)
 		createRoom(t, eve, nil)
@@ -156,7 +160,7 @@ func TestPresenceSyncsToSharedRoomMembersOnly(t *testing.T) {
 
 func TestSetPresenceOnSync(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		srv := start(t, b)
+		srv := startPresence(t, b, withPresence)
 		alice, bob := srv.NewUser(t, "alice"), srv.NewUser(t, "bob")
 		sharedRoom(t, alice, bob)
 		token := quietSync(t, bob, nil).NextBatch
@@ -189,7 +193,7 @@ func TestSetPresenceOnSync(t *testing.T) {
 func TestPresenceTurnsOfflineOnlyAfterSyncsStop(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
 		const offlineAfter = time.Second
-		srv := startWith(t, b, func(c *config.Config) { c.Presence.OfflineAfter = offlineAfter })
+		srv := startPresence(t, b, func(c *config.Config) { c.Presence.OfflineAfter = offlineAfter })
 		alice, bob := srv.NewUser(t, "alice"), srv.NewUser(t, "bob")
 		sharedRoom(t, alice, bob)
 		token := quietSync(t, bob, nil).NextBatch
@@ -218,7 +222,7 @@ func TestPresenceTurnsOfflineOnlyAfterSyncsStop(t *testing.T) {
 
 func TestPresenceDisabled(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		srv := startWith(t, b, func(c *config.Config) { c.Presence.Enabled = false })
+		srv := startPresence(t, b, func(c *config.Config) { c.Presence.Enabled = false })
 		alice, bob := srv.NewUser(t, "alice"), srv.NewUser(t, "bob")
 		roomID := sharedRoom(t, alice, bob)
 		token := sync(t, bob, nil).NextBatch
@@ -239,14 +243,14 @@ func TestPresenceDisabled(t *testing.T) {
 
 func TestPresenceOnOneInstanceReachesSyncParkedOnAnother(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		in := twoInstances(t, b)
+		in := twoInstances(t, b, withPresence)
 		bobOnB := in.onB(in.bob)
-		token := waitForEvent(t, bobOnB, "", in.roomID, send(t, in.alice, in.roomID, "t1", "hello"))
+		token := settled(t, bobOnB, in.roomID)
 
 		got := parkedSync(t, bobOnB, token)
 		setPresence(t, in.alice, "online", "via A")
-		if s := woken(t, got, "presence set through another instance"); s.presenceOf(in.alice.UserID) == nil {
-			waitPresence(t, bobOnB, s.NextBatch, in.alice.UserID, "online")
+		if p := woken(t, got, "presence set through another instance").presenceOf(in.alice.UserID); p == nil || p["presence"] != "online" {
+			t.Errorf("B's sync presence of alice = %v, want online", p)
 		}
 	})
 }

@@ -239,14 +239,16 @@ type instances struct {
 	roomID     string
 }
 
-// twoInstances starts them, or skips t on SQLite with the embedded bus,
+// twoInstances starts them with the test configuration changed by
+// change, or skips t on SQLite with the embedded bus,
 // which belong to one process.
-func twoInstances(t *testing.T, b testserver.Backend) instances {
+func twoInstances(t *testing.T, b testserver.Backend, change func(*config.Config)) instances {
 	t.Helper()
 	if b.Name == "sqlite+embedded" {
 		t.Skip("two instances share PostgreSQL and an external NATS")
 	}
 	in := instances{cfg: testserver.Config(t, b)}
+	change(&in.cfg)
 	in.a, in.b = testserver.Start(t, in.cfg), testserver.Start(t, in.cfg)
 	in.alice, in.bob = in.a.NewUser(t, "alice"), in.a.NewUser(t, "bob")
 	in.roomID = sharedRoom(t, in.alice, in.bob)
@@ -285,9 +287,9 @@ func woken(t *testing.T, got <-chan ephemeralSync, what string) ephemeralSync {
 
 func TestTypingOnOneInstanceWakesSyncParkedOnAnother(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		in := twoInstances(t, b)
+		in := twoInstances(t, b, func(*config.Config) {})
 		aliceOnB := in.onB(in.alice)
-		token := waitForEvent(t, aliceOnB, "", in.roomID, send(t, in.alice, in.roomID, "t1", "hello"))
+		token := settled(t, aliceOnB, in.roomID)
 
 		got := parkedSync(t, aliceOnB, token)
 		setTyping(t, in.bob, in.roomID, true, 30000)
@@ -300,7 +302,7 @@ func TestTypingOnOneInstanceWakesSyncParkedOnAnother(t *testing.T) {
 
 func TestTypingExpiryOnTwoInstancesIsOneStop(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		in := twoInstances(t, b)
+		in := twoInstances(t, b, func(*config.Config) {})
 		cfg := in.cfg
 		// Watch the stream itself, as a third instance would.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
