@@ -19,6 +19,10 @@ const streamTyping = "typing"
 // that expired.
 const typingTick = 250 * time.Millisecond
 
+// typingPublishTimeout bounds the publish of one expiry, so a bus outage
+// delays the next tick's retries rather than stalling them.
+const typingPublishTimeout = 5 * time.Second
+
 // typingForgetAfter is how long a room whose typing set became empty is
 // remembered, so incremental syncs report that the last typist stopped.
 const typingForgetAfter = 10 * time.Minute
@@ -185,8 +189,10 @@ func (s *SyncAPI) expireTyping(ctx context.Context) {
 			return
 		case now := <-tick.C:
 			for _, stop := range s.typing.expired(now) {
-				err := s.bus.Publish(ctx, clientapi.TypingSubject, stop,
+				pctx, cancel := context.WithTimeout(ctx, typingPublishTimeout)
+				err := s.bus.Publish(pctx, clientapi.TypingSubject, stop,
 					bus.WithMsgID(clientapi.TypingExpiryMsgID(stop.RoomID, stop.UserID, stop.Expires)))
+				cancel()
 				if err != nil {
 					if ctx.Err() == nil {
 						s.log.Warn("could not publish an expired typing notification; will retry", slog.Any("error", err))
