@@ -13,9 +13,9 @@ package roomserver
 import (
 	"context"
 	"log/slog"
-	"sync"
 
 	"github.com/ocomms/ocomms/bus"
+	"github.com/ocomms/ocomms/internal/background"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/internal/outbox"
@@ -33,10 +33,7 @@ type Roomserver struct {
 	log        *slog.Logger
 
 	outbox *outbox.Outbox
-
-	mu       sync.Mutex
-	stopLoop context.CancelFunc
-	loopDone chan struct{}
+	expiry background.Loop
 }
 
 var _ api.API = (*Roomserver)(nil)
@@ -69,40 +66,18 @@ func (r *Roomserver) Register(httpapi.Routes) {}
 // Start runs the outbox publisher, which first publishes whatever an
 // earlier run left in the outbox, and the expiry of old transactions.
 func (r *Roomserver) Start(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopLoop != nil {
-		return nil
-	}
 	if err := r.outbox.Start(ctx); err != nil {
 		return err
 	}
-	// The expiry outlives the start-up context: Stop ends it.
-	loopCtx, cancel := context.WithCancel(context.Background())
-	r.stopLoop = cancel
-	r.loopDone = make(chan struct{})
-	go func() {
-		defer close(r.loopDone)
-		r.expireLoop(loopCtx)
-	}()
+	r.expiry.Start(r.expireLoop)
 	return nil
 }
 
 // Stop ends the publisher. Rows it did not publish stay in the outbox for
 // the next start or another instance.
 func (r *Roomserver) Stop(ctx context.Context) error {
-	r.mu.Lock()
-	cancel, done := r.stopLoop, r.loopDone
-	r.stopLoop = nil
-	r.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if _, err := r.expiry.Stop(ctx); err != nil {
+		return err
 	}
 	return r.outbox.Stop(ctx)
 }

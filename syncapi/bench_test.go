@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -51,10 +53,11 @@ func BenchmarkIncrementalSync(b *testing.B) {
 	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 		b.Fatal(err)
 	}
-	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)
-	if err := bs.EnsureStreams(ctx, append(api.Streams(), s.Streams()...)...); err != nil {
+	if err := bs.EnsureStreams(ctx, slices.Concat(api.Streams(), clientapi.KeyStreams(), wakeUpStreams(), clientapi.ReceiptsStreams(),
+		clientapi.PushRulesStreams(), clientapi.TypingStreams(), clientapi.PresenceStreams())...); err != nil {
 		b.Fatal(err)
 	}
+	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)
 	if err := s.Start(ctx); err != nil {
 		b.Fatal(err)
 	}

@@ -1,14 +1,11 @@
 package syncapi
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms/bus/bustest"
-	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver/api"
 	"github.com/ocomms/ocomms/spec/event"
 	"github.com/ocomms/ocomms/spec/roomversion"
@@ -38,18 +35,7 @@ func buildEvent(t *testing.T, key signing.SigningKey, depth int64, evType string
 func TestConsumerStoresEachOutputEventOnceInOrder(t *testing.T) {
 	storagetest.ForEachBackend(t, func(t *testing.T, db *storage.DB) {
 		ctx := t.Context()
-		b := bustest.Embedded(t)(t)
-		if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
-			t.Fatal(err)
-		}
-		s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))
-		if err := b.EnsureStreams(ctx, append(api.Streams(), s.Streams()...)...); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Stop(context.Background()) })
+		s, b := startAlone(t, db)
 
 		id, _ := signing.NewKeyID("ed25519", "test")
 		key, err := signing.GenerateSigningKey(rand.Reader, id)

@@ -31,6 +31,13 @@ type section struct {
 	// not move but sc.newlyJoined is not empty: those rooms get the
 	// stream's whole current state (every receipt, who is typing).
 	add func(ctx context.Context, sc *syncContext, from, to int64) error
+	// onRoomEvents makes add run also when only the room stream moved:
+	// device lists change when users join and leave rooms.
+	onRoomEvents bool
+	// onFullSync makes add run on every initial or full_state sync, even
+	// when the stream never moved: the user's push rules exist (as the
+	// defaults) before any change gave them a position.
+	onFullSync bool
 }
 
 // consumer is a durable, ordered bus consumer the component runs.
@@ -53,6 +60,13 @@ type syncContext struct {
 	newlyJoined map[string]bool
 	// left are the rooms the user left in the range.
 	left []string
+	// since and now are the range of the sync (since is zero on an
+	// initial sync); next is the token it answers with, which a section
+	// that delivers only part of its range (to-device messages come in
+	// batches) lowers to what it delivered.
+	since, now, next syncToken
+	// ignored are the users whose events the user does not receive.
+	ignored map[string]bool
 }
 
 // joinedRoom returns the room's entry in rooms.join, adding an empty one
@@ -124,7 +138,7 @@ func (s *SyncAPI) addSections(ctx context.Context, sc *syncContext, since, now s
 		if sc.full {
 			from = 0
 		}
-		if from >= to && len(sc.newlyJoined) == 0 {
+		if from >= to && len(sc.newlyJoined) == 0 && !(sec.onRoomEvents && since.Rooms < now.Rooms) && !(sec.onFullSync && sc.full) {
 			continue
 		}
 		if err := sec.add(ctx, sc, min(from, to), to); err != nil {

@@ -26,6 +26,9 @@ type SyncAPI struct {
 	rooms     api.API
 	authn     httpapi.Authenticator
 	forgotten Forgotten
+	keyCounts KeyCounts
+	pushRules PushRules
+	pushCache pushRoomCache
 	presence  PresenceTracker
 	log       *slog.Logger
 	notifier  *notifier
@@ -56,8 +59,14 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 	s.consumers = []consumer{{
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
 	}, {
+		stream: clientapi.ReceiptsStream, durable: receiptsConsumerName, subject: clientapi.ReceiptsSubject, handle: s.handleReceipt,
+	}, {
+		stream: clientapi.PushRulesStream, durable: pushRulesConsumerName, subject: clientapi.PushRulesSubject, handle: s.handlePushRulesChanged,
+	}, {
 		stream: clientapi.PresenceStream, durable: presenceConsumer, subject: clientapi.PresenceSubject, handle: s.handlePresence,
-	}}
+	}, s.accountDataConsumer()}
+	s.sections = append(s.sections, s.toDeviceSection(), s.deviceListSection(), s.receiptsSection(), s.pushRulesSection(), s.accountDataSection())
+	s.consumers = append(s.consumers, s.toDeviceConsumer(), s.deviceListConsumer())
 	return s
 }
 
@@ -81,6 +90,7 @@ func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerMessages(routes)
 	s.registerContext(routes)
 	s.registerMembers(routes)
+	s.registerKeyChanges(routes)
 }
 
 // Start subscribes to wake-ups first, so no commit after the consumers

@@ -241,8 +241,14 @@ func (r *Rooms) summarise(ctx context.Context, roomID string) (c publicRoomsChun
 	if err != nil {
 		return c, "", false, fmt.Errorf("summarising %s: %w", roomID, err)
 	}
-	st := indexState(evs)
-	c = publicRoomsChunk{
+	c = chunkOf(roomID, indexState(evs))
+	return c, c.RoomType, true, nil
+}
+
+// chunkOf describes a room from its state, as the room directory and the
+// space hierarchy list it.
+func chunkOf(roomID string, st stateMap) publicRoomsChunk {
+	c := publicRoomsChunk{
 		RoomID:         roomID,
 		Name:           contentString(st[key(typeName, "")], "name"),
 		Topic:          contentString(st[key(typeTopic, "")], "topic"),
@@ -258,7 +264,7 @@ func (r *Rooms) summarise(ctx context.Context, roomID string) (c publicRoomsChun
 			c.NumJoinedMembers++
 		}
 	}
-	return c, c.RoomType, true, nil
+	return c
 }
 
 // matchesFilter applies filter.generic_search_term (a case-insensitive

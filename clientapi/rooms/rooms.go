@@ -75,6 +75,7 @@ func (r *Rooms) Register(routes httpapi.Routes) {
 	r.registerReport(c)
 	r.registerAdminReports(c)
 	r.registerUserDirectory(c)
+	r.registerHierarchy(c)
 }
 
 // handle mounts an endpoint that needs an access token of a full

@@ -40,6 +40,7 @@ type Config struct {
 	Auth         Auth         `yaml:"auth"`
 	RateLimits   RateLimits   `yaml:"rate_limits"`
 	WellKnown    WellKnown    `yaml:"well_known"`
+	Media        Media        `yaml:"media"`
 	Presence     Presence     `yaml:"presence"`
 }
 
@@ -239,6 +240,7 @@ func Defaults() Config {
 			Send:     RateLimit{PerSecond: 10, Burst: 50},
 		},
 		Presence: Presence{Enabled: true, OfflineAfter: 30 * time.Second},
+		Media:    defaultMedia(),
 		Limits: Limits{
 			MaxRequestBodyBytes: 1 << 20,
 			ReadHeaderTimeout:   10 * time.Second,

@@ -21,9 +21,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 
 	"github.com/ocomms/ocomms/bus"
+	"github.com/ocomms/ocomms/internal/background"
 	"github.com/ocomms/ocomms/storage"
 )
 
@@ -62,10 +62,7 @@ type Outbox struct {
 	instanceID string
 	// wake nudges the publisher after a commit added rows.
 	wake chan struct{}
-
-	mu       sync.Mutex
-	stopLoop context.CancelFunc
-	loopDone chan struct{}
+	loop background.Loop
 }
 
 // Option adjusts an Outbox.
@@ -117,37 +114,16 @@ func (o *Outbox) Notify() {
 // Start runs the publisher, which first publishes whatever an earlier run
 // left. It outlives ctx: Stop ends it.
 func (o *Outbox) Start(context.Context) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.stopLoop != nil {
-		return nil
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	o.stopLoop = cancel
-	o.loopDone = make(chan struct{})
-	go func() {
-		defer close(o.loopDone)
-		o.publishLoop(ctx)
-	}()
+	o.loop.Start(o.publishLoop)
 	return nil
 }
 
 // Stop ends the publisher and gives up the lease. Rows it did not publish
 // stay for the next start or another instance.
 func (o *Outbox) Stop(ctx context.Context) error {
-	o.mu.Lock()
-	cancel, done := o.stopLoop, o.loopDone
-	o.stopLoop = nil
-	o.mu.Unlock()
-	if cancel == nil {
-		return nil
+	running, err := o.loop.Stop(ctx)
+	if running && err == nil {
+		o.releaseLease(ctx)
 	}
-	cancel()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	o.releaseLease(ctx)
-	return nil
+	return err
 }

@@ -1,0 +1,205 @@
+package clienttest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+	"maunium.net/go/mautrix/synapseadmin"
+
+	"github.com/ocomms/ocomms/internal/testserver"
+)
+
+// newUser registers a user through the shared-secret admin API, as
+// provisioning tools do, and returns a logged-in mautrix client.
+func newUser(t *testing.T, srv *testserver.Server, name string) *mautrix.Client {
+	t.Helper()
+	anon, err := mautrix.NewClient(srv.URL, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := synapseadmin.Client{Client: anon}
+	resp, err := admin.SharedSecretRegister(t.Context(), testserver.SharedSecret, synapseadmin.ReqSharedSecretRegister{
+		Username: name, Password: "correct horse battery " + name,
+	})
+	if err != nil {
+		t.Fatalf("registering %s: %v", name, err)
+	}
+	cli, err := mautrix.NewClient(srv.URL, resp.UserID, resp.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.DeviceID = resp.DeviceID
+	return cli
+}
+
+// syncer follows one client's incremental syncs.
+type syncer struct {
+	cli   *mautrix.Client
+	since string
+}
+
+// until syncs until cond holds for the events gathered so far in roomID's
+// timeline (across syncs), and returns them.
+func (s *syncer) until(t *testing.T, what string, roomID id.RoomID, cond func(timeline []*event.Event, resp *mautrix.RespSync) bool) []*event.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var timeline []*event.Event
+	for {
+		resp, err := s.cli.SyncRequest(ctx, 5000, s.since, "", false, event.PresenceOnline)
+		if err != nil {
+			t.Fatalf("waiting for %s: sync: %v", what, err)
+		}
+		s.since = resp.NextBatch
+		if jr, ok := resp.Rooms.Join[roomID]; ok {
+			timeline = append(timeline, jr.Timeline.Events...)
+		}
+		if cond(timeline, resp) {
+			return timeline
+		}
+	}
+}
+
+func find(timeline []*event.Event, eventID id.EventID) *event.Event {
+	for _, ev := range timeline {
+		if ev.ID == eventID {
+			return ev
+		}
+	}
+	return nil
+}
+
+func has(timeline []*event.Event, ids ...id.EventID) bool {
+	for _, want := range ids {
+		if find(timeline, want) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func TestMautrixClientsChatReactEditRedactAndThread(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
+		srv := testserver.Start(t, testserver.Config(t, b))
+		ctx := t.Context()
+		alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
+		if who, err := alice.Whoami(ctx); err != nil || who.UserID != alice.UserID || who.DeviceID != alice.DeviceID {
+			t.Fatalf("whoami = %+v, %v", who, err)
+		}
+
+		bobSync := &syncer{cli: bob}
+		bobSync.until(t, "bob's first sync", "", func([]*event.Event, *mautrix.RespSync) bool { return true })
+
+		room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{
+			Preset: "private_chat", Name: "Planning", Invite: []id.UserID{bob.UserID}, IsDirect: true,
+		})
+		if err != nil {
+			t.Fatalf("createRoom: %v", err)
+		}
+		bobSync.until(t, "the invite", "", func(_ []*event.Event, resp *mautrix.RespSync) bool {
+			_, invited := resp.Rooms.Invite[room.RoomID]
+			return invited
+		})
+		if _, err := bob.JoinRoomByID(ctx, room.RoomID); err != nil {
+			t.Fatalf("join: %v", err)
+		}
+
+		msg, err := alice.SendText(ctx, room.RoomID, "lunch at noon?")
+		if err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		reaction, err := bob.SendReaction(ctx, room.RoomID, msg.EventID, "👍")
+		if err != nil {
+			t.Fatalf("react: %v", err)
+		}
+		edit := &event.MessageEventContent{MsgType: event.MsgText, Body: "lunch at one?"}
+		edit.SetEdit(msg.EventID)
+		edited, err := alice.SendMessageEvent(ctx, room.RoomID, event.EventMessage, edit)
+		if err != nil {
+			t.Fatalf("edit: %v", err)
+		}
+		reply := &event.MessageEventContent{MsgType: event.MsgText, Body: "one works"}
+		reply.GetRelatesTo().SetThread(msg.EventID, msg.EventID)
+		threaded, err := bob.SendMessageEvent(ctx, room.RoomID, event.EventMessage, reply)
+		if err != nil {
+			t.Fatalf("thread reply: %v", err)
+		}
+		redaction, err := bob.RedactEvent(ctx, room.RoomID, reaction.EventID, mautrix.ReqRedact{Reason: "changed my mind"})
+		if err != nil {
+			t.Fatalf("redact: %v", err)
+		}
+
+		timeline := bobSync.until(t, "every event", room.RoomID, func(tl []*event.Event, _ *mautrix.RespSync) bool {
+			return has(tl, msg.EventID, reaction.EventID, edited.EventID, threaded.EventID, redaction.EventID)
+		})
+		checkContent(t, find(timeline, edited.EventID), "m.new_content", "body", "lunch at one?")
+		if rel := relation(t, find(timeline, threaded.EventID)); rel.Type != event.RelThread || rel.EventID != msg.EventID {
+			t.Errorf("thread reply relates %+v", rel)
+		}
+		if red := find(timeline, redaction.EventID); red.Redacts != reaction.EventID && red.Content.AsRedaction().Redacts != reaction.EventID {
+			t.Errorf("redaction %s does not name the reaction", redaction.EventID)
+		}
+
+		// A client starting afresh sees the reaction already redacted.
+		fresh := &syncer{cli: alice}
+		timeline = fresh.until(t, "alice's initial sync", room.RoomID, func(tl []*event.Event, _ *mautrix.RespSync) bool {
+			return has(tl, reaction.EventID)
+		})
+		gone := find(timeline, reaction.EventID)
+		if len(gone.Content.VeryRaw) > 2 && string(gone.Content.VeryRaw) != "{}" {
+			t.Errorf("the redacted reaction still has content %s", gone.Content.VeryRaw)
+		}
+		if gone.Unsigned.RedactedBecause == nil || gone.Unsigned.RedactedBecause.ID != redaction.EventID {
+			t.Errorf("the redacted reaction lacks redacted_because: %+v", gone.Unsigned)
+		}
+
+		// The state bob's client builds names the room and both members.
+		members, err := bob.JoinedMembers(ctx, room.RoomID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(members.Joined) != 2 {
+			t.Errorf("joined members = %v", members.Joined)
+		}
+		var name event.RoomNameEventContent
+		if err := bob.StateEvent(ctx, room.RoomID, event.StateRoomName, "", &name); err != nil || name.Name != "Planning" {
+			t.Errorf("room name = %q, %v", name.Name, err)
+		}
+	})
+}
+
+func relation(t *testing.T, ev *event.Event) event.RelatesTo {
+	t.Helper()
+	var c struct {
+		RelatesTo event.RelatesTo `json:"m.relates_to"`
+	}
+	if err := json.Unmarshal(ev.Content.VeryRaw, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.RelatesTo
+}
+
+func checkContent(t *testing.T, ev *event.Event, path ...string) {
+	t.Helper()
+	want := path[len(path)-1]
+	var v any
+	if err := json.Unmarshal(ev.Content.VeryRaw, &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range path[:len(path)-1] {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: no %q in %s", ev.ID, k, ev.Content.VeryRaw)
+		}
+		v = m[k]
+	}
+	if fmt.Sprint(v) != want {
+		t.Errorf("%s: %v = %v, want %s", ev.ID, path[:len(path)-1], v, want)
+	}
+}
