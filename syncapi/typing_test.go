@@ -36,13 +36,7 @@ type ephemeralSync struct {
 
 func syncEphemeral(t *testing.T, c *testserver.Client, query url.Values) ephemeralSync {
 	t.Helper()
-	resp := c.Do(t, http.MethodGet, v3+"/sync?"+query.Encode(), nil)
-	if resp.Status != http.StatusOK {
-		t.Fatalf("sync %v: %d %s", query, resp.Status, resp.Body)
-	}
-	var s ephemeralSync
-	resp.JSON(t, &s)
-	return s
+	return syncAs[ephemeralSync](t, c, query)
 }
 
 // typingIn returns the user IDs of the room's m.typing event, and whether
