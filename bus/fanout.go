@@ -28,8 +28,15 @@ import (
 // is one stored copy per message and a consumer per subscription on the
 // server, both cheap next to a /sync that hangs until its timeout.
 //
+// WithDeliverAll (or WithStartSequence) makes it start earlier, for state
+// that every instance rebuilds from what the stream still holds.
+//
 // The subscription stops when ctx is done or Stop is called.
-func (b *Bus) Subscribe(ctx context.Context, subject string, handler func(Message)) (Subscription, error) {
+func (b *Bus) Subscribe(ctx context.Context, subject string, handler func(Message), opts ...SubscribeOption) (Subscription, error) {
+	var o subscribeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	full := b.names.subject(subject)
 	name, err := b.js.StreamNameBySubject(ctx, full)
 	if err != nil {
@@ -42,10 +49,14 @@ func (b *Bus) Subscribe(ctx context.Context, subject string, handler func(Messag
 	// Start from an explicit sequence rather than "new": if the consumer has
 	// to be recreated before its first message, "new" would skip whatever
 	// arrived in between.
+	start := stream.CachedInfo().State.LastSeq + 1
+	if o.startSeq > 0 {
+		start = o.startSeq
+	}
 	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects:    []string{full},
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:       stream.CachedInfo().State.LastSeq + 1,
+		OptStartSeq:       start,
 		InactiveThreshold: time.Minute,
 	})
 	if err != nil {
@@ -64,6 +75,28 @@ func (b *Bus) Subscribe(ctx context.Context, subject string, handler func(Messag
 	}
 	s.stopOnDone = context.AfterFunc(ctx, s.Stop)
 	return s, nil
+}
+
+// SubscribeOption adjusts a fan-out subscription.
+type SubscribeOption func(*subscribeOptions)
+
+type subscribeOptions struct {
+	// startSeq is the first stream sequence to deliver; 0 means the
+	// first message published after Subscribe.
+	startSeq uint64
+}
+
+// WithDeliverAll delivers every message the stream still holds on the
+// subject before the new ones, so an instance that starts late rebuilds
+// the same state as those that were running (within the stream's MaxAge).
+func WithDeliverAll() SubscribeOption {
+	return WithStartSequence(1)
+}
+
+// WithStartSequence delivers from stream sequence seq on (or from the
+// oldest message still stored, if that is later); seq 0 keeps the default.
+func WithStartSequence(seq uint64) SubscribeOption {
+	return func(o *subscribeOptions) { o.startSeq = seq }
 }
 
 type fanoutSub struct {

@@ -83,3 +83,34 @@ func TestSubscribeToASubjectWithoutStreamFails(t *testing.T) {
 		}
 	})
 }
+
+func TestFanOutWithDeliverAllStartsAtTheStreamsStart(t *testing.T) {
+	bustest.ForEach(t, func(t *testing.T, newBus bustest.NewBus) {
+		b := newBus(t)
+		ensureTestStreams(t, b)
+		publish(t, b, "fanout.wake", 1)
+		publish(t, b, "fanout.other", 2)
+		publish(t, b, "fanout.wake", 3)
+		tests := []struct {
+			name string
+			opt  bus.SubscribeOption
+			want []int
+		}{
+			{"deliver all", bus.WithDeliverAll(), []int{1, 3, 4}},
+			{"from a sequence", bus.WithStartSequence(3), []int{3, 4}},
+		}
+		var inboxes [2]inbox
+		for i, tc := range tests {
+			if _, err := newBus(t).Subscribe(t.Context(), "fanout.wake", func(m bus.Message) { inboxes[i].add(t, m) }, tc.opt); err != nil {
+				t.Fatalf("%s: subscribe: %v", tc.name, err)
+			}
+		}
+		publish(t, b, "fanout.wake", 4)
+		for i, tc := range tests {
+			waitUntil(t, tc.name+": the new message arrives", func() bool { return inboxes[i].count() >= len(tc.want) })
+			if got := inboxes[i].numbers(); !slices.Equal(got, tc.want) {
+				t.Errorf("%s: numbers = %v, want %v", tc.name, got, tc.want)
+			}
+		}
+	})
+}

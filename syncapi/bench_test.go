@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,7 +53,8 @@ func BenchmarkIncrementalSync(b *testing.B) {
 	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 		b.Fatal(err)
 	}
-	if err := bs.EnsureStreams(ctx, append(append(append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...), clientapi.ReceiptsStreams()...), clientapi.PushRulesStreams()...)...); err != nil {
+	if err := bs.EnsureStreams(ctx, slices.Concat(api.Streams(), clientapi.KeyStreams(), wakeUpStreams(), clientapi.ReceiptsStreams(),
+		clientapi.PushRulesStreams(), clientapi.TypingStreams(), clientapi.PresenceStreams())...); err != nil {
 		b.Fatal(err)
 	}
 	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)

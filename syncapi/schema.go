@@ -177,4 +177,23 @@ CREATE TABLE syncapi_account_data (
 CREATE INDEX syncapi_account_data_user_pos ON syncapi_account_data (user_id, stream_pos);
 INSERT INTO syncapi_stream_positions (stream, position) VALUES ('account_data', 0) ON CONFLICT (stream) DO NOTHING;
 `,
+}, {
+	Version: 6,
+	Name:    "presence",
+	// syncapi_presence is the latest presence of each user, at the
+	// presence stream position of its last change; serial is the
+	// client API's change counter, to skip redeliveries.
+	Up: `
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('presence', 0);
+CREATE TABLE syncapi_presence (
+	user_id          TEXT PRIMARY KEY,
+	serial           BIGINT NOT NULL,
+	presence         TEXT NOT NULL,
+	status_msg       TEXT,
+	last_active_ts   BIGINT NOT NULL,
+	currently_active BOOLEAN NOT NULL,
+	stream_pos       BIGINT NOT NULL
+);
+CREATE INDEX syncapi_presence_pos ON syncapi_presence (stream_pos);
+`,
 }}

@@ -115,6 +115,8 @@ type syncRequest struct {
 	fullState bool
 	filter    *Filter
 	timeout   time.Duration
+	// setPresence is the set_presence parameter, "" when absent.
+	setPresence string
 }
 
 func (s *SyncAPI) registerSync(routes httpapi.Routes) {
@@ -130,6 +132,7 @@ func (s *SyncAPI) handleSync(r *http.Request, device *httpapi.Device) (any, erro
 		return nil, err
 	}
 	ctx := r.Context()
+	s.synced(ctx, req)
 	if req.since == nil || req.fullState || req.timeout == 0 {
 		resp, _, err := s.computeSync(ctx, req)
 		return resp, err
@@ -181,7 +184,7 @@ func (s *SyncAPI) parseSyncRequest(r *http.Request, device *httpapi.Device) (syn
 	default:
 		return req, errcode.InvalidParam("full_state must be true or false")
 	}
-	switch q.Get("set_presence") {
+	switch req.setPresence = q.Get("set_presence"); req.setPresence {
 	case "", "online", "offline", "unavailable":
 	default:
 		return req, errcode.InvalidParam("set_presence must be online, offline or unavailable")

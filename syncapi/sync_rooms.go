@@ -39,8 +39,9 @@ func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncRespon
 		if since.ahead(now) {
 			// A token from beyond this server's position (a restored
 			// database, or a replica behind): never move the client back,
-			// wait until the streams pass it.
-			resp.NextBatch = since.atLeast(now).String()
+			// wait until the streams pass it. The token's other streams
+			// stay where they are: what they missed is not skipped.
+			resp.NextBatch = since.String()
 			watch.future = true
 			if !req.fullState {
 				return resp, watch, nil

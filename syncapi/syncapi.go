@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/ocomms/ocomms/bus"
 	clientapi "github.com/ocomms/ocomms/clientapi/api"
@@ -29,16 +30,21 @@ type SyncAPI struct {
 	dehydrated DehydratedDevices
 	pushRules  PushRules
 	pushCache  pushRoomCache
+	presence   PresenceTracker
 	log        *slog.Logger
 	notifier   *notifier
 	// sections are the streams /sync serves besides room events, and
 	// consumers the durable bus consumers that fill them (stream.go).
 	sections  []section
 	consumers []consumer
+	// typing is who types where, read from the typing stream.
+	typing *typingState
 
 	stop    context.CancelFunc
 	subs    []bus.Subscription
 	wakeUps bus.Subscription
+	// done closes when the background loops started by Start ended.
+	done chan struct{}
 }
 
 // New builds the component. forgotten may be nil: then no room is
@@ -48,13 +54,17 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 		db: db, bus: b, cfg: cfg, rooms: rooms, authn: authn, forgotten: forgotten,
 		log:      log.With(slog.String("component", "syncapi")),
 		notifier: newNotifier(),
+		typing:   newTypingState(),
 	}
+	s.sections = append(s.sections, s.typingSection(), s.presenceSection())
 	s.consumers = []consumer{{
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
 	}, {
 		stream: clientapi.ReceiptsStream, durable: receiptsConsumerName, subject: clientapi.ReceiptsSubject, handle: s.handleReceipt,
 	}, {
 		stream: clientapi.PushRulesStream, durable: pushRulesConsumerName, subject: clientapi.PushRulesSubject, handle: s.handlePushRulesChanged,
+	}, {
+		stream: clientapi.PresenceStream, durable: presenceConsumer, subject: clientapi.PresenceSubject, handle: s.handlePresence,
 	}, s.accountDataConsumer()}
 	s.sections = append(s.sections, s.toDeviceSection(), s.deviceListSection(), s.receiptsSection(), s.pushRulesSection(), s.accountDataSection())
 	s.consumers = append(s.consumers, s.toDeviceConsumer(), s.deviceListConsumer())
@@ -67,8 +77,12 @@ func (s *SyncAPI) Name() string { return "syncapi" }
 // Migrations returns the component's schema history.
 func (s *SyncAPI) Migrations() []storage.Migration { return migrations }
 
-// Streams returns the bus streams the component publishes to.
-func (s *SyncAPI) Streams() []bus.StreamSpec { return wakeUpStreams() }
+// Streams returns the bus streams the component publishes to (its
+// wake-ups, typing expiries) and the client API's presence stream it
+// consumes, so the consumer finds it whatever the start-up order.
+func (s *SyncAPI) Streams() []bus.StreamSpec {
+	return slices.Concat(wakeUpStreams(), clientapi.TypingStreams(), clientapi.PresenceStreams())
+}
 
 // Register mounts the component's client endpoints.
 func (s *SyncAPI) Register(routes httpapi.Routes) {
@@ -102,6 +116,14 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("syncapi: %w", err)
 	}
+	// Typing state is rebuilt from everything the stream still holds.
+	typing, err := s.bus.Subscribe(runCtx, clientapi.TypingSubject, s.handleTyping, bus.WithDeliverAll())
+	if err != nil {
+		s.stopSubscriptions()
+		cancel()
+		return fmt.Errorf("syncapi: typing: %w", err)
+	}
+	s.subs = append(s.subs, typing)
 	for _, c := range s.consumers {
 		sub, err := s.bus.Consume(runCtx, c.stream, c.durable, c.handle,
 			bus.WithFilterSubjects(c.subject), bus.WithOrderedDelivery())
@@ -112,6 +134,11 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		}
 		s.subs = append(s.subs, sub)
 	}
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		s.expireTyping(runCtx)
+	}()
 	return nil
 }
 
@@ -140,6 +167,9 @@ func (s *SyncAPI) Stop(ctx context.Context) error {
 	select {
 	case <-done:
 		s.stop()
+		if s.done != nil {
+			<-s.done
+		}
 		return nil
 	case <-ctx.Done():
 		s.stop()

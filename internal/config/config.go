@@ -41,6 +41,20 @@ type Config struct {
 	RateLimits   RateLimits   `yaml:"rate_limits"`
 	WellKnown    WellKnown    `yaml:"well_known"`
 	Media        Media        `yaml:"media"`
+	Presence     Presence     `yaml:"presence"`
+}
+
+// Presence configures whether users see each other online.
+// https://spec.matrix.org/latest/client-server-api/#presence
+type Presence struct {
+	// Enabled publishes presence; off, PUT /presence is accepted and
+	// ignored, GET answers offline and /sync carries no presence, as in
+	// Synapse with presence disabled.
+	Enabled bool `yaml:"enabled"`
+	// OfflineAfter is how long a user who stopped syncing (on every
+	// instance) stays online or unavailable before becoming offline, so a
+	// dropped connection that comes back does not flap.
+	OfflineAfter time.Duration `yaml:"offline_after"`
 }
 
 // WellKnown is what /.well-known/matrix/* tells clients and other servers
@@ -225,7 +239,8 @@ func Defaults() Config {
 			Register: RateLimit{PerSecond: 0.1, Burst: 3},
 			Send:     RateLimit{PerSecond: 10, Burst: 50},
 		},
-		Media: defaultMedia(),
+		Presence: Presence{Enabled: true, OfflineAfter: 30 * time.Second},
+		Media:    defaultMedia(),
 		Limits: Limits{
 			MaxRequestBodyBytes: 1 << 20,
 			ReadHeaderTimeout:   10 * time.Second,

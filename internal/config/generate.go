@@ -160,6 +160,15 @@ well_known:
   # Empty: that document answers 404.
   server: {{printf "%q" .WellKnown.Server}}
 
+presence:
+  # Show users online, unavailable or offline to those they share a room
+  # with. Off: setting presence is accepted and ignored, everyone reads as
+  # offline and /sync carries no presence (less traffic on large servers).
+  enabled: {{.Presence.Enabled}}
+  # How long a user who stopped syncing stays online before turning
+  # offline, so a connection that drops and comes back does not flap.
+  offline_after: {{.Presence.OfflineAfter}}
+
 limits:
   # Largest request body accepted on the API listeners (media uploads have
   # their own limit).

@@ -128,6 +128,9 @@ func (c Config) Validate() error {
 		}
 	}
 
+	if d := c.Presence.OfflineAfter; d < time.Second || d > time.Hour {
+		bad("presence.offline_after", "must be between 1s and 1h, got %s", d)
+	}
 	if _, err := c.RateLimits.TrustedProxyPrefixes(); err != nil {
 		bad("rate_limits.trusted_proxies", "%v", err)
 	}

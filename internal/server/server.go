@@ -15,8 +15,10 @@ import (
 	"github.com/ocomms/ocomms/clientapi"
 	"github.com/ocomms/ocomms/clientapi/accountdata"
 	"github.com/ocomms/ocomms/clientapi/accounts"
+	"github.com/ocomms/ocomms/clientapi/presence"
 	"github.com/ocomms/ocomms/clientapi/pushrules"
 	"github.com/ocomms/ocomms/clientapi/receipts"
+	"github.com/ocomms/ocomms/clientapi/typing"
 	"github.com/ocomms/ocomms/federation"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/mediaapi"
@@ -96,6 +98,8 @@ func (s *Server) open(ctx context.Context) error {
 	syncAPI.SetKeyCounts(keyStore)
 	syncAPI.SetPushRules(rules)
 	syncAPI.SetDehydratedDevices(keyStore)
+	pres := presence.New(s.cfg, s.db, s.bus, rs, accts, log)
+	syncAPI.UsePresence(pres)
 	// Account data is its own component; others set account data on a
 	// user's behalf through it (clientapi/api.AccountData).
 	accountData := accountdata.New(s.db, s.bus, accts, log)
@@ -114,6 +118,8 @@ func (s *Server) open(ctx context.Context) error {
 		receipts.New(s.db, s.bus, rs, accts, accountData, log),
 		rules,
 		media,
+		typing.New(s.bus, rs, accts, log),
+		pres,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err

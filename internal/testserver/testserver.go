@@ -70,6 +70,10 @@ func Config(t *testing.T, b Backend) config.Config {
 	cfg.Registration.SharedSecret = SharedSecret
 	generous := config.RateLimit{PerSecond: 1000, Burst: 1000}
 	cfg.RateLimits = config.RateLimits{Login: generous, Register: generous, Send: generous}
+	// Presence is off: otherwise every sync makes its user online, and the
+	// presence change wakes parked syncs that tests of other streams
+	// expect to wake for what they send. Presence tests turn it on.
+	cfg.Presence.Enabled = false
 	b.Configure(t, &cfg)
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
