@@ -171,7 +171,8 @@ func TestSyncFiltersAccountData(t *testing.T) {
 		})
 
 		filter := mustJSON(t, map[string]any{
-			"account_data": map[string]any{"not_types": []string{"org.example.drop"}},
+			// m.push_rules is global account data of every user.
+			"account_data": map[string]any{"not_types": []string{"org.example.drop", "m.push_rules"}},
 			"room": map[string]any{"account_data": map[string]any{
 				"types": []string{"org.example.*"}, "not_rooms": []string{roomB},
 			}},
