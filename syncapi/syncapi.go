@@ -93,6 +93,7 @@ func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerMembers(routes)
 	s.registerKeyChanges(routes)
 	s.registerDehydratedEvents(routes)
+	s.registerTimestampToEvent(routes)
 }
 
 // Start subscribes to wake-ups first, so no commit after the consumers
