@@ -90,6 +90,9 @@ func (s *SyncAPI) handleMessages(r *http.Request, device *httpapi.Device) (any, 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.attachBundles(ctx, device.UserID, now, roomEvents{vis: vis, events: pg.events}); err != nil {
+		return nil, err
+	}
 	fm := newFormatter(device.UserID, device.DeviceID, nil)
 	resp := messagesResponse{Chunk: fm.events(pg.events), Start: from.String()}
 	if pg.next != nil {
@@ -144,6 +147,8 @@ type paginateRequest struct {
 	limit  int
 	filter *RoomEventFilter
 	vis    *visibility
+	// related, when set, pages only an event's children.
+	related *relationScope
 }
 
 type pageResult struct {
@@ -161,7 +166,7 @@ func (s *SyncAPI) paginate(ctx context.Context, p paginateRequest) (pageResult, 
 	scanned := 0
 	batch := min(max(p.limit+1, 20), 500)
 	for len(res.events) < p.limit {
-		evs, err := s.page(ctx, pageQuery{roomID: p.roomID, dir: p.dir, from: cursor, stop: p.to, limit: batch})
+		evs, err := s.page(ctx, pageQuery{roomID: p.roomID, dir: p.dir, from: cursor, stop: p.to, limit: batch, related: p.related})
 		if err != nil {
 			return res, err
 		}
@@ -176,7 +181,7 @@ func (s *SyncAPI) paginate(ctx context.Context, p paginateRequest) (pageResult, 
 				// the last stored event.
 				if i < len(evs)-1 || len(evs) == batch {
 					res.next = &cursor
-				} else if more, err := s.page(ctx, pageQuery{roomID: p.roomID, dir: p.dir, from: cursor, stop: p.to, limit: 1}); err != nil {
+				} else if more, err := s.page(ctx, pageQuery{roomID: p.roomID, dir: p.dir, from: cursor, stop: p.to, limit: 1, related: p.related}); err != nil {
 					return res, err
 				} else if len(more) > 0 {
 					res.next = &cursor

@@ -53,6 +53,8 @@ type syncContext struct {
 	newlyJoined map[string]bool
 	// left are the rooms the user left in the range.
 	left []string
+	// timelines wait for their aggregations (sync_bundles.go).
+	timelines []pendingTimeline
 }
 
 // joinedRoom returns the room's entry in rooms.join, adding an empty one

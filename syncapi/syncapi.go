@@ -1,5 +1,5 @@
-// Package syncapi serves what clients read: /sync, /messages, /context and
-// the ephemeral streams. It keeps its own read-optimised copy of rooms,
+// Package syncapi serves what clients read: /sync, /messages, /context,
+// /relations, /threads and the ephemeral streams. It keeps its own read-optimised copy of rooms,
 // filled from the roomserver's output stream, and never writes room state.
 package syncapi
 
@@ -66,6 +66,8 @@ func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerMessages(routes)
 	s.registerContext(routes)
 	s.registerMembers(routes)
+	s.registerRelations(routes)
+	s.registerThreads(routes)
 }
 
 // Start subscribes to wake-ups first, so no commit after the consumers
