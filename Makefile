@@ -17,7 +17,7 @@ FUZZ_TARGETS := \
 	./spec/id:FuzzParseServerName \
 	./spec/b64:FuzzDecode
 
-.PHONY: run build test test-unit difftest difftest-long fuzz-short fuzz bench vet fmt-check clean
+.PHONY: run build build-bench loadtest test test-unit difftest difftest-long fuzz-short fuzz bench vet fmt-check clean
 
 # A source checkout is a development setup even inside a container, so
 # `make run` accepts a data directory that is not a volume (with a warning);
@@ -28,10 +28,26 @@ run: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ocomms
 
-test: vet fmt-check test-unit difftest fuzz-short
+build-bench:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ocomms-bench ./cmd/ocomms-bench
+
+# A small, bounded load test (about a minute): a throwaway server on
+# loopback in a temporary directory, ocomms-bench against it, the server
+# stopped and its data removed afterwards. See README.md "Load testing".
+LOADTEST_ARGS ?= -users 10 -senders 2 -messages 100 -duration 10s -rooms 20 -repeats 3
+loadtest: build build-bench
+	./cmd/ocomms-bench/loadtest.sh $(LOADTEST_ARGS)
+
+test: vet fmt-check test-unit test-e2ee difftest fuzz-short
 
 test-unit:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# The end-to-end encryption test runs mautrix-go's crypto on its pure-Go
+# Olm, which needs the goolm build tag (without it mautrix links libolm
+# through cgo).
+test-e2ee:
+	$(GO) test -tags goolm -count=1 -timeout 10m ./internal/e2etest/
 
 # The differential tests against the gomatrixserverlib and mautrix oracles.
 # mautrix's federation code needs encoding/json/v2, so this package runs a

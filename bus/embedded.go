@@ -66,7 +66,10 @@ type serverLogger struct {
 	fatal atomic.Pointer[string] // the first fatal error, which ends start-up
 }
 
-func (l *serverLogger) Noticef(format string, v ...any) { l.log.Info(fmt.Sprintf(format, v...)) }
+// Noticef is the embedded server's start-up banner and routine notes: at
+// debug level, so the operator's log starts with what ocomms says ("bus
+// open") rather than thirty lines of NATS art.
+func (l *serverLogger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
 func (l *serverLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
 func (l *serverLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
 func (l *serverLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }

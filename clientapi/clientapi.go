@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi/accounts"
+	"github.com/ocomms/ocomms/clientapi/keys"
 	"github.com/ocomms/ocomms/clientapi/rooms"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
@@ -27,16 +28,27 @@ type ClientAPI struct {
 	authn httpapi.Authenticator
 	log   *slog.Logger
 	rooms *rooms.Rooms
+	keys  *keys.Keys
 
 	userDirectory bus.Subscription
 	stop          context.CancelFunc
 }
 
-// New builds the component.
+// New builds the component. The end-to-end encryption endpoints need
+// more of accounts than authentication: when authn is the accounts
+// component (keys.Accounts), they are built too.
 func New(cfg config.Config, db *storage.DB, b *bus.Bus, rs api.API, authn httpapi.Authenticator, log *slog.Logger) *ClientAPI {
 	log = log.With(slog.String("component", "clientapi"))
-	return &ClientAPI{cfg: cfg, bus: b, authn: authn, log: log, rooms: rooms.New(cfg, db, rs, authn, log)}
+	c := &ClientAPI{cfg: cfg, bus: b, authn: authn, log: log, rooms: rooms.New(cfg, db, rs, authn, log)}
+	if accts, ok := authn.(keys.Accounts); ok {
+		c.keys = keys.New(cfg, db, b, accts, log)
+	}
+	return c
 }
+
+// Keys is the key store of end-to-end encryption, a component of its own
+// (its tables, streams and publishers), or nil without accounts.
+func (c *ClientAPI) Keys() *keys.Keys { return c.keys }
 
 // Name identifies the component in logs and migrations.
 func (c *ClientAPI) Name() string { return "clientapi" }

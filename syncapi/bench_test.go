@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,7 +52,7 @@ func BenchmarkIncrementalSync(b *testing.B) {
 	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 		b.Fatal(err)
 	}
-	if err := bs.EnsureStreams(ctx, append(api.Streams(), wakeUpStreams()...)...); err != nil {
+	if err := bs.EnsureStreams(ctx, append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...)...); err != nil {
 		b.Fatal(err)
 	}
 	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestConsumerStoresEachOutputEventOnceInOrder(t *testing.T) {
 		if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.EnsureStreams(ctx, append(api.Streams(), wakeUpStreams()...)...); err != nil {
+		if err := b.EnsureStreams(ctx, append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...)...); err != nil {
 			t.Fatal(err)
 		}
 		s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))

@@ -74,6 +74,39 @@ CREATE TABLE syncapi_filters (
 );
 `,
 }, {
+	Version: 2,
+	Name:    "to-device messages and device list changes",
+	Up: `
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('to_device', 0);
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('device_lists', 0);
+
+-- One device's copy of a to-device message, kept until the device
+-- acknowledges it by syncing with a token at or past stream_pos.
+-- message_id is the client API's ID of the request, to drop a message
+-- the bus delivered twice.
+CREATE TABLE syncapi_to_device (
+	stream_pos BIGINT PRIMARY KEY,
+	message_id TEXT NOT NULL,
+	user_id    TEXT NOT NULL,
+	device_id  TEXT NOT NULL,
+	sender     TEXT NOT NULL,
+	type       TEXT NOT NULL,
+	content    TEXT NOT NULL
+);
+CREATE INDEX syncapi_to_device_device ON syncapi_to_device (user_id, device_id, stream_pos);
+CREATE INDEX syncapi_to_device_message ON syncapi_to_device (message_id);
+
+-- user_id's devices or cross-signing keys changed at stream_pos;
+-- visible_to is a JSON array of the only users to tell, or [] for
+-- everyone sharing a room with user_id.
+CREATE TABLE syncapi_device_list_changes (
+	stream_pos BIGINT PRIMARY KEY,
+	message_id TEXT NOT NULL UNIQUE,
+	user_id    TEXT NOT NULL,
+	visible_to TEXT NOT NULL
+);
+`,
+}, {
 	// syncapi_relations holds one row per event whose content carries a
 	// well-formed m.relates_to with a rel_type (event_id is the child,
 	// parent_id the event it points at), with the child's ordering and
@@ -81,7 +114,7 @@ CREATE TABLE syncapi_filters (
 	// children never reads event JSON. A redacted child loses its row.
 	// syncapi_threads is each thread root with the stream position of
 	// the latest m.thread child, the order of GET /threads.
-	Version: 2,
+	Version: 3,
 	Name:    "event relationships and threads",
 	Up: `
 CREATE TABLE syncapi_relations (

@@ -31,6 +31,9 @@ type section struct {
 	// not move but sc.newlyJoined is not empty: those rooms get the
 	// stream's whole current state (every receipt, who is typing).
 	add func(ctx context.Context, sc *syncContext, from, to int64) error
+	// onRoomEvents makes add run also when only the room stream moved:
+	// device lists change when users join and leave rooms.
+	onRoomEvents bool
 }
 
 // consumer is a durable, ordered bus consumer the component runs.
@@ -53,6 +56,11 @@ type syncContext struct {
 	newlyJoined map[string]bool
 	// left are the rooms the user left in the range.
 	left []string
+	// since and now are the range of the sync (since is zero on an
+	// initial sync); next is the token it answers with, which a section
+	// that delivers only part of its range (to-device messages come in
+	// batches) lowers to what it delivered.
+	since, now, next syncToken
 	// timelines wait for their aggregations (sync_bundles.go).
 	timelines []pendingTimeline
 }
@@ -126,7 +134,7 @@ func (s *SyncAPI) addSections(ctx context.Context, sc *syncContext, since, now s
 		if sc.full {
 			from = 0
 		}
-		if from >= to && len(sc.newlyJoined) == 0 {
+		if from >= to && len(sc.newlyJoined) == 0 && !(sec.onRoomEvents && since.Rooms < now.Rooms) {
 			continue
 		}
 		if err := sec.add(ctx, sc, min(from, to), to); err != nil {

@@ -49,7 +49,8 @@ func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncRespon
 		}
 	}
 	resp.NextBatch = now.atLeast(since).String()
-	sc := &syncContext{req: req, resp: resp, full: req.since == nil || req.fullState, newlyJoined: map[string]bool{}}
+	sc := &syncContext{req: req, resp: resp, full: req.since == nil || req.fullState, newlyJoined: map[string]bool{},
+		since: since, now: now, next: now.atLeast(since)}
 	if req.since != nil && since.Rooms == now.Rooms && !req.fullState {
 		rooms, err := s.joinedRoomsAt(ctx, req.device.UserID, now.Rooms)
 		if err != nil {
@@ -65,6 +66,11 @@ func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncRespon
 		return nil, watch, err
 	}
 	if err := s.addSections(ctx, sc, since, now); err != nil {
+		return nil, watch, err
+	}
+	// A section that delivered only part of its range moved next back.
+	resp.NextBatch = sc.next.String()
+	if err := s.addKeyCounts(ctx, sc); err != nil {
 		return nil, watch, err
 	}
 	return resp, watch, nil

@@ -24,6 +24,7 @@ type SyncAPI struct {
 	rooms     api.API
 	authn     httpapi.Authenticator
 	forgotten Forgotten
+	keyCounts KeyCounts
 	log       *slog.Logger
 	notifier  *notifier
 	// sections are the streams /sync serves besides room events, and
@@ -47,6 +48,8 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 	s.consumers = []consumer{{
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
 	}}
+	s.sections = append(s.sections, s.toDeviceSection(), s.deviceListSection())
+	s.consumers = append(s.consumers, s.toDeviceConsumer(), s.deviceListConsumer())
 	return s
 }
 
@@ -66,6 +69,7 @@ func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerMessages(routes)
 	s.registerContext(routes)
 	s.registerMembers(routes)
+	s.registerKeyChanges(routes)
 	s.registerRelations(routes)
 	s.registerThreads(routes)
 }

@@ -84,7 +84,7 @@ func (a *Accounts) postPassword(r *http.Request, device *httpapi.Device) (any, e
 			return err
 		}
 		if logout {
-			return deleteDevices(ctx, tx, device.UserID, nil, device.DeviceID)
+			return a.deleteDevices(ctx, tx, device.UserID, nil, device.DeviceID)
 		}
 		return nil
 	})
@@ -147,7 +147,7 @@ func (a *Accounts) postDeactivate(r *http.Request, device *httpapi.Device) (any,
 		if ok, err := finishUIASession(ctx, tx, sess); err != nil || !ok {
 			return orSessionUsed(err)
 		}
-		return deactivate(ctx, tx, device.UserID)
+		return a.deactivate(ctx, tx, device.UserID)
 	})
 	if err != nil {
 		return nil, err
@@ -157,9 +157,9 @@ func (a *Accounts) postDeactivate(r *http.Request, device *httpapi.Device) (any,
 	return map[string]string{"id_server_unbind_result": "no-support"}, nil
 }
 
-func deactivate(ctx context.Context, tx *storage.Tx, userID string) error {
+func (a *Accounts) deactivate(ctx context.Context, tx *storage.Tx, userID string) error {
 	if _, err := tx.Exec(ctx, `UPDATE accounts_users SET deactivated = TRUE, password_hash = '' WHERE user_id = $1`, userID); err != nil {
 		return fmt.Errorf("deactivating %s: %w", userID, err)
 	}
-	return deleteDevices(ctx, tx, userID, nil, "")
+	return a.deleteDevices(ctx, tx, userID, nil, "")
 }

@@ -27,6 +27,7 @@ type Accounts struct {
 	hasher   *hasher
 	lastSeen *lastSeen
 	parter   RoomParter
+	observer DeviceObserver
 
 	loginByIP    *ratelimit.Limiter
 	loginByUser  *ratelimit.Limiter

@@ -91,7 +91,7 @@ func (a *Accounts) ResetPassword(ctx context.Context, userID, password string) e
 		if err := setPassword(ctx, tx, userID, hash); err != nil {
 			return err
 		}
-		return deleteDevices(ctx, tx, userID, nil, "")
+		return a.deleteDevices(ctx, tx, userID, nil, "")
 	})
 }
 

@@ -175,7 +175,7 @@ func (a *Accounts) removeDevices(r *http.Request, caller *httpapi.Device, auth j
 		if ok, err := finishUIASession(ctx, tx, sess); err != nil || !ok {
 			return orSessionUsed(err)
 		}
-		return deleteDevices(ctx, tx, caller.UserID, deviceIDs, "")
+		return a.deleteDevices(ctx, tx, caller.UserID, deviceIDs, "")
 	})
 	if err != nil {
 		return nil, err

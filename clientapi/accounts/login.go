@@ -224,7 +224,7 @@ func validateDeviceOptions(deviceID, displayName *string) error {
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3logout
 func (a *Accounts) postLogout(r *http.Request, device *httpapi.Device) (any, error) {
 	err := a.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
-		return deleteDevices(ctx, tx, device.UserID, []string{device.DeviceID}, "")
+		return a.deleteDevices(ctx, tx, device.UserID, []string{device.DeviceID}, "")
 	})
 	if err != nil {
 		return nil, err
@@ -235,7 +235,7 @@ func (a *Accounts) postLogout(r *http.Request, device *httpapi.Device) (any, err
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3logoutall
 func (a *Accounts) postLogoutAll(r *http.Request, device *httpapi.Device) (any, error) {
 	err := a.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
-		return deleteDevices(ctx, tx, device.UserID, nil, "")
+		return a.deleteDevices(ctx, tx, device.UserID, nil, "")
 	})
 	if err != nil {
 		return nil, err

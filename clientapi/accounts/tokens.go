@@ -140,7 +140,7 @@ func revokeDeviceTokens(ctx context.Context, tx *storage.Tx, userID, deviceID st
 
 // deleteDevices removes devices with their tokens. An empty list means
 // every device of the user except keep (which may be empty).
-func deleteDevices(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string, keep string) error {
+func (a *Accounts) deleteDevices(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string, keep string) error {
 	if deviceIDs == nil {
 		rows, err := tx.Query(ctx, `SELECT device_id FROM accounts_devices WHERE user_id = $1 AND device_id <> $2`, userID, keep)
 		if err != nil {
@@ -165,6 +165,11 @@ func deleteDevices(ctx context.Context, tx *storage.Tx, userID string, deviceIDs
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM accounts_devices WHERE user_id = $1 AND device_id = $2`, userID, id); err != nil {
 			return fmt.Errorf("deleting device %s: %w", id, err)
+		}
+	}
+	if a.observer != nil && len(deviceIDs) > 0 {
+		if err := a.observer.DevicesDeleted(ctx, tx, userID, deviceIDs); err != nil {
+			return fmt.Errorf("deleting the keys of deleted devices: %w", err)
 		}
 	}
 	return nil

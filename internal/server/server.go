@@ -83,11 +83,18 @@ func (s *Server) open(ctx context.Context) error {
 	// deactivate.
 	client := clientapi.New(s.cfg, s.db, s.bus, rs, accts, log)
 	accts.SetRoomParter(client.RoomParter())
+	// Deleting a device deletes its keys, and /sync reports the syncing
+	// device's one-time key counts, through the key store.
+	keyStore := client.Keys()
+	accts.SetDeviceObserver(keyStore)
+	sync := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
+	sync.SetKeyCounts(keyStore)
 	s.components = []Component{
 		accts,
 		rs,
-		syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log),
+		sync,
 		client,
+		keyStore,
 		federation.New(s.cfg.ServerName, s.signingKey, log),
 	}
 	if err := s.migrate(ctx); err != nil {
