@@ -51,19 +51,10 @@ func relationsOf(ev clientEvent) bundled {
 	return b
 }
 
-func threadOf(t *testing.T, ev clientEvent) bundled {
-	t.Helper()
-	return relationsOf(ev)
-}
-
 func getEvent(t *testing.T, c *testserver.Client, roomID, eventID string) clientEvent {
 	t.Helper()
-	resp := c.Do(t, http.MethodGet, v3+"/rooms/"+esc(roomID)+"/event/"+esc(eventID), nil)
-	if resp.Status != http.StatusOK {
-		t.Fatalf("event %s: %d %s", eventID, resp.Status, resp.Body)
-	}
 	var ev clientEvent
-	resp.JSON(t, &ev)
+	getJSON(t, c, v3+"/rooms/"+esc(roomID)+"/event/"+esc(eventID), &ev)
 	return ev
 }
 
@@ -175,12 +166,8 @@ type threadsPage struct {
 
 func threadsList(t *testing.T, c *testserver.Client, roomID string, query url.Values) threadsPage {
 	t.Helper()
-	resp := c.Do(t, http.MethodGet, v1+"/rooms/"+esc(roomID)+"/threads?"+query.Encode(), nil)
-	if resp.Status != http.StatusOK {
-		t.Fatalf("threads %v: %d %s", query, resp.Status, resp.Body)
-	}
 	var p threadsPage
-	resp.JSON(t, &p)
+	getJSON(t, c, v1+"/rooms/"+esc(roomID)+"/threads?"+query.Encode(), &p)
 	return p
 }
 
@@ -242,21 +229,11 @@ func TestThreadsListLatestActivityFirst(t *testing.T) {
 		}
 
 		base := v1 + "/rooms/" + esc(roomID) + "/threads"
-		for _, tt := range []struct {
-			name   string
-			client *testserver.Client
-			path   string
-			status int
-			code   string
-		}{
+		checkErrors(t, []errorCase{
 			{"an unknown include", alice, base + "?include=some", 400, "M_INVALID_PARAM"},
 			{"a zero limit", alice, base + "?limit=0", 400, "M_INVALID_PARAM"},
 			{"a malformed from token", alice, base + "?from=xyz", 400, "M_INVALID_PARAM"},
 			{"a user who was never in the room", eve, base, 403, "M_FORBIDDEN"},
-		} {
-			t.Run(tt.name, func(t *testing.T) {
-				wantError(t, tt.client.Do(t, http.MethodGet, tt.path, nil), tt.status, tt.code)
-			})
-		}
+		})
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -57,15 +58,9 @@ func (s *SyncAPI) handleMessages(r *http.Request, device *httpapi.Device) (any, 
 	if err != nil {
 		return nil, err
 	}
-	var from, to *roomPoint
-	for name, dst := range map[string]**roomPoint{"from": &from, "to": &to} {
-		if v := q.Get(name); v != "" {
-			p, err := parseRoomPoint(v)
-			if err != nil {
-				return nil, err
-			}
-			*dst = &p
-		}
+	from, to, err := fromTo(q)
+	if err != nil {
+		return nil, err
 	}
 
 	ctx := r.Context()
@@ -106,6 +101,21 @@ func (s *SyncAPI) handleMessages(r *http.Request, device *httpapi.Device) (any, 
 		resp.State = fm.events(members)
 	}
 	return resp, nil
+}
+
+// fromTo reads the from and to pagination tokens of /messages and
+// /relations; nil when absent.
+func fromTo(q url.Values) (from, to *roomPoint, err error) {
+	for name, dst := range map[string]**roomPoint{"from": &from, "to": &to} {
+		if v := q.Get(name); v != "" {
+			p, err := parseRoomPoint(v)
+			if err != nil {
+				return nil, nil, err
+			}
+			*dst = &p
+		}
+	}
+	return from, to, nil
 }
 
 func parseLimit(v string) (int, error) {

@@ -93,15 +93,9 @@ func (s *SyncAPI) handleRelations(r *http.Request, device *httpapi.Device) (any,
 	default:
 		return nil, errcode.InvalidParam("recurse must be true or false")
 	}
-	var from, to *roomPoint
-	for name, dst := range map[string]**roomPoint{"from": &from, "to": &to} {
-		if v := q.Get(name); v != "" {
-			p, err := parseRoomPoint(v)
-			if err != nil {
-				return nil, err
-			}
-			*dst = &p
-		}
+	from, to, err := fromTo(q)
+	if err != nil {
+		return nil, err
 	}
 
 	parent, vis, now, err := s.visibleEvent(r, device)

@@ -55,12 +55,8 @@ type relationsPage struct {
 
 func relations(t *testing.T, c *testserver.Client, roomID, path string, query url.Values) relationsPage {
 	t.Helper()
-	resp := c.Do(t, http.MethodGet, v1+"/rooms/"+esc(roomID)+"/relations/"+path+"?"+query.Encode(), nil)
-	if resp.Status != http.StatusOK {
-		t.Fatalf("relations %s %v: %d %s", path, query, resp.Status, resp.Body)
-	}
 	var p relationsPage
-	resp.JSON(t, &p)
+	getJSON(t, c, v1+"/rooms/"+esc(roomID)+"/relations/"+path+"?"+query.Encode(), &p)
 	return p
 }
 
@@ -174,13 +170,7 @@ func TestRelationsPaginateFilterAndRecurse(t *testing.T) {
 		}
 
 		base := v1 + "/rooms/" + esc(roomID) + "/relations/" + path
-		errs := []struct {
-			name   string
-			client *testserver.Client
-			path   string
-			status int
-			code   string
-		}{
+		checkErrors(t, []errorCase{
 			{"an unknown dir", alice, base + "?dir=up", 400, "M_INVALID_PARAM"},
 			{"a recurse that is not a boolean", alice, base + "?recurse=yes", 400, "M_INVALID_PARAM"},
 			{"a malformed from token", alice, base + "?from=xyz", 400, "M_INVALID_PARAM"},
@@ -189,12 +179,7 @@ func TestRelationsPaginateFilterAndRecurse(t *testing.T) {
 			{"a parent in another room", alice, v1 + "/rooms/" + esc("!other:test.ocomms.local") + "/relations/" + path, 404, "M_NOT_FOUND"},
 			{"a user who cannot see the parent", eve, base, 404, "M_NOT_FOUND"},
 			{"no access token", srv.Anonymous(), base, 401, "M_MISSING_TOKEN"},
-		}
-		for _, tt := range errs {
-			t.Run(tt.name, func(t *testing.T) {
-				wantError(t, tt.client.Do(t, http.MethodGet, tt.path, nil), tt.status, tt.code)
-			})
-		}
+		})
 	})
 }
 
@@ -222,7 +207,7 @@ func TestRelationsHonourHistoryVisibility(t *testing.T) {
 		if got := allRelations(t, alice, roomID, esc(root), url.Values{}); len(got) != 3 {
 			t.Errorf("alice sees %d children, want 3", len(got))
 		}
-		thread := threadOf(t, getEvent(t, bob, roomID, root))
+		thread := relationsOf(getEvent(t, bob, roomID, root))
 		if thread.count != 2 || thread.latest != back || thread.participated {
 			t.Errorf("bob's m.thread = %+v, want the 2 replies he may see, latest %s, not participated", thread, back)
 		}
