@@ -210,14 +210,26 @@ func TestThreadsListLatestActivityFirst(t *testing.T) {
 			t.Errorf("thread a's aggregation = %+v, want 2 replies, latest %s, alice participated", rel, latest)
 		}
 
+		// Redacting a thread's latest reply moves the thread back to its
+		// latest remaining one.
+		redacted := redact(t, bob, roomID, latest, "redact-a2")
+		waitForEvent(t, alice, "", roomID, redacted)
+		p := threadsList(t, alice, roomID, url.Values{})
+		if got, want := ids(p.Chunk), []string{c, bRoot, a}; !slices.Equal(got, want) {
+			t.Errorf("threads after redacting a's latest reply = %v, want %v", got, want)
+		}
+		if rel := relationsOf(p.Chunk[2]); rel.count != 1 {
+			t.Errorf("thread a's count after the redaction = %d, want 1", rel.count)
+		}
+
 		tests := []struct {
 			name   string
 			client *testserver.Client
 			want   []string
 		}{
-			{"bob replied to a and started b", bob, []string{a, bRoot}},
+			{"bob started b, and his reply to a is redacted", bob, []string{bRoot}},
 			{"carol replied to c", carol, []string{c}},
-			{"alice started a and c and replied to b", alice, []string{a, c, bRoot}},
+			{"alice started a and c and replied to b", alice, []string{c, bRoot, a}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

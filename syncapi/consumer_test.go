@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/bus/bustest"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver/api"
@@ -36,27 +37,41 @@ func buildEvent(t *testing.T, key signing.SigningKey, depth int64, evType string
 	return ev
 }
 
+// startConsumer migrates db and starts a syncapi on an embedded bus with
+// the streams it consumes.
+func startConsumer(t *testing.T, db *storage.DB) (*SyncAPI, *bus.Bus) {
+	t.Helper()
+	ctx := t.Context()
+	b := bustest.Embedded(t)(t)
+	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.EnsureStreams(ctx, append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...)...); err != nil {
+		t.Fatal(err)
+	}
+	s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	return s, b
+}
+
+func testKey(t *testing.T) signing.SigningKey {
+	t.Helper()
+	id, _ := signing.NewKeyID("ed25519", "test")
+	key, err := signing.GenerateSigningKey(rand.Reader, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
 func TestConsumerStoresEachOutputEventOnceInOrder(t *testing.T) {
 	storagetest.ForEachBackend(t, func(t *testing.T, db *storage.DB) {
 		ctx := t.Context()
-		b := bustest.Embedded(t)(t)
-		if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.EnsureStreams(ctx, append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...)...); err != nil {
-			t.Fatal(err)
-		}
-		s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))
-		if err := s.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Stop(context.Background()) })
-
-		id, _ := signing.NewKeyID("ed25519", "test")
-		key, err := signing.GenerateSigningKey(rand.Reader, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, b := startConsumer(t, db)
+		key := testKey(t)
 		empty := ""
 		topic := buildEvent(t, key, 1, "m.room.topic", &empty, `{"topic":"first"}`)
 		msg := buildEvent(t, key, 2, "m.room.message", nil, `{"body":"hi","url":"mxc://x/y"}`)
