@@ -1,10 +1,12 @@
 package syncapi
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/ocomms/ocomms/roomserver/api"
+	"github.com/ocomms/ocomms/spec/event"
 	"github.com/ocomms/ocomms/storage"
 	"github.com/ocomms/ocomms/storage/storagetest"
 )
@@ -39,23 +41,6 @@ func TestRedactedChildrenLeaveTheirRelations(t *testing.T) {
 				}
 			}
 		}
-		waitFor := func(pos int64) {
-			t.Helper()
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				cur, err := s.currentPosition(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if cur >= pos {
-					return
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("stream position %d, want %d", cur, pos)
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-		}
 		count := func(query string, args ...any) int {
 			t.Helper()
 			var n int
@@ -65,7 +50,7 @@ func TestRedactedChildrenLeaveTheirRelations(t *testing.T) {
 			return n
 		}
 		publish(1, outputs...)
-		waitFor(4)
+		waitForPosition(t, s, 4)
 		if n := count(`SELECT COUNT(*) FROM syncapi_relations WHERE parent_id = $1`, root.EventID()); n != 1 {
 			t.Errorf("relations of the root = %d, want only the reply not redacted on arrival", n)
 		}
@@ -73,7 +58,7 @@ func TestRedactedChildrenLeaveTheirRelations(t *testing.T) {
 			t.Errorf("thread rows = %d, want 1", n)
 		}
 		publish(5, api.OutputEvent{EventID: redactLate.EventID(), Event: redactLate.JSON(), RedactsEventID: late.EventID()})
-		waitFor(5)
+		waitForPosition(t, s, 5)
 		if n := count(`SELECT COUNT(*) FROM syncapi_relations WHERE parent_id = $1`, root.EventID()); n != 0 {
 			t.Errorf("relations of the root after both redactions = %d, want 0", n)
 		}
@@ -81,4 +66,80 @@ func TestRedactedChildrenLeaveTheirRelations(t *testing.T) {
 			t.Errorf("thread rows after its last reply was redacted = %d, want 0", n)
 		}
 	})
+}
+
+// TestBackfillRecordsRelationsOfOlderEvents has the backfill read events
+// stored before syncapi_relations existed (simulated by emptying it).
+func TestBackfillRecordsRelationsOfOlderEvents(t *testing.T) {
+	storagetest.ForEachBackend(t, func(t *testing.T, db *storage.DB) {
+		ctx := t.Context()
+		s, b := startConsumer(t, db)
+		if _, err := s.backfill.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		key := testKey(t)
+		root := buildEvent(t, key, 1, "m.room.message", nil, `{"body":"root"}`)
+		reply := buildEvent(t, key, 2, "m.room.message", nil, `{"body":"r","m.relates_to":{"rel_type":"m.thread","event_id":"`+root.EventID()+`"}}`)
+		edit := buildEvent(t, key, 3, "m.room.message", nil,
+			`{"body":"*","m.new_content":{"body":"e"},"m.relates_to":{"rel_type":"m.replace","event_id":"`+root.EventID()+`"}}`)
+		for i, ev := range []*event.Event{root, reply, edit} {
+			oe := api.OutputEvent{Version: api.OutputEventVersion, Sequence: int64(i + 1), RoomID: "!room:test", RoomVersion: "11",
+				EventID: ev.EventID(), Event: ev.JSON()}
+			if err := b.Publish(ctx, api.OutputSubject, oe); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitForPosition(t, s, 3)
+		for _, q := range []string{`DELETE FROM syncapi_relations`, `DELETE FROM syncapi_threads`,
+			`INSERT INTO syncapi_relations_backfill (pending_upto) VALUES (3)`} {
+			if _, err := db.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.backfillRelations(ctx)
+
+		rows, err := db.Query(ctx, `SELECT event_id, rel_type FROM syncapi_relations WHERE parent_id = $1 ORDER BY stream_pos`, root.EventID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var id, relType string
+			if err := rows.Scan(&id, &relType); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, relType+" "+id)
+		}
+		rows.Close()
+		want := []string{"m.thread " + reply.EventID(), "m.replace " + edit.EventID()}
+		if !slices.Equal(got, want) {
+			t.Errorf("backfilled relations = %v, want %v", got, want)
+		}
+		var latest, pending int64
+		if err := db.QueryRow(ctx, `SELECT latest_pos FROM syncapi_threads WHERE root_id = $1`, root.EventID()).Scan(&latest); err != nil || latest != 2 {
+			t.Errorf("thread latest position = %d (%v), want 2", latest, err)
+		}
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM syncapi_relations_backfill`).Scan(&pending); err != nil || pending != 0 {
+			t.Errorf("backfill rows left = %d (%v), want none", pending, err)
+		}
+	})
+}
+
+// waitForPosition waits until the consumer has stored the event at pos.
+func waitForPosition(t *testing.T, s *SyncAPI, pos int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cur, err := s.currentPosition(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur >= pos {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream position %d, want %d", cur, pos)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -138,5 +138,14 @@ CREATE TABLE syncapi_threads (
 	latest_pos BIGINT NOT NULL
 );
 CREATE INDEX syncapi_threads_room ON syncapi_threads (room_id, latest_pos);
+
+-- Events stored before this migration, at stream positions up to
+-- pending_upto, still have their relationships to be read; the
+-- backfill (relations_backfill.go) lowers it and deletes the row when done.
+CREATE TABLE syncapi_relations_backfill (
+	pending_upto BIGINT NOT NULL
+);
+INSERT INTO syncapi_relations_backfill (pending_upto)
+	SELECT position FROM syncapi_stream_positions WHERE stream = 'room_events' AND position > 0;
 `,
 }}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 
 	"github.com/ocomms/ocomms/bus"
+	"github.com/ocomms/ocomms/internal/background"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/roomserver/api"
@@ -31,6 +32,10 @@ type SyncAPI struct {
 	// consumers the durable bus consumers that fill them (stream.go).
 	sections  []section
 	consumers []consumer
+
+	// backfill records the relationships of events stored before
+	// syncapi_relations existed (relations_backfill.go).
+	backfill background.Loop
 
 	stop    context.CancelFunc
 	subs    []bus.Subscription
@@ -105,6 +110,7 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		}
 		s.subs = append(s.subs, sub)
 	}
+	s.backfill.Start(s.backfillRelations)
 	return nil
 }
 
@@ -122,6 +128,9 @@ func (s *SyncAPI) stopSubscriptions() {
 // stream) and the wake-up subscription.
 func (s *SyncAPI) Stop(ctx context.Context) error {
 	s.notifier.close()
+	if _, err := s.backfill.Stop(ctx); err != nil {
+		s.log.Warn("the relations backfill did not stop in time", slog.Any("error", err))
+	}
 	if s.stop == nil {
 		return nil
 	}
