@@ -31,8 +31,9 @@ import (
 // threads with GET /v1/rooms/{roomId}/threads, dir on /relations,
 // room_types on /publicRooms, the room type kept on upgrade) it adds
 // per-thread notification counts to /sync (unread_thread_notifications in
-// the filter and the response), which /sync does not compute yet, so
-// nothing later is listed either even though some later endpoints
+// the filter and the response), which /sync does not compute yet (and,
+// for when receipts are served, thread_id on /receipt and m.read.private),
+// so nothing later is listed either even though some later endpoints
 // (/login/get_token of v1.7, recurse on /relations of v1.10) are served.
 var supportedVersions = []string{
 	"r0.0.1", "r0.1.0", "r0.2.0", "r0.3.0", "r0.4.0", "r0.5.0", "r0.6.0", "r0.6.1",
