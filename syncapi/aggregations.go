@@ -119,8 +119,18 @@ func (s *SyncAPI) relationRows(ctx context.Context, userID string, upTo int64, g
 		for i, e := range g.events {
 			ids[i] = arg(e.eventID)
 		}
-		scopes = append(scopes, fmt.Sprintf("(rel.room_id = %s AND rel.parent_id IN (%s) AND %s)",
-			arg(g.events[0].roomID), strings.Join(ids, ", "), rangesSQL("rel.stream_pos", ranges, arg)))
+		scope := fmt.Sprintf("(rel.room_id = %s AND rel.parent_id IN (%s) AND %s",
+			arg(g.events[0].roomID), strings.Join(ids, ", "), rangesSQL("rel.stream_pos", ranges, arg))
+		if len(g.vis.ignored) > 0 {
+			// The spec leaves the children of ignored users out of
+			// aggregations.
+			var senders []string
+			for u := range g.vis.ignored {
+				senders = append(senders, arg(u))
+			}
+			scope += " AND rel.sender NOT IN (" + strings.Join(senders, ", ") + ")"
+		}
+		scopes = append(scopes, scope+")")
 	}
 	if len(scopes) == 0 {
 		return nil, nil

@@ -249,3 +249,31 @@ func TestThreadsListLatestActivityFirst(t *testing.T) {
 		})
 	})
 }
+
+func TestAggregationsLeaveOutIgnoredUsers(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
+		srv := start(t, b)
+		alice, bob, carol := srv.NewUser(t, "alice"), srv.NewUser(t, "bob"), srv.NewUser(t, "carol")
+		roomID := createRoom(t, alice, map[string]any{"preset": "public_chat"})
+		join(t, bob, roomID)
+		join(t, carol, roomID)
+		root := send(t, alice, roomID, "root", "root")
+		fromCarol := threadReply(t, carol, roomID, root, "carol")
+		fromBob := threadReply(t, bob, roomID, root, "bob")
+		token := waitForEvent(t, alice, "", roomID, fromBob)
+		ignore(t, alice, bob.UserID)
+		accountDataUntil(t, alice, token, "the ignore list arrives", func(s accountDataResp) bool {
+			return s.AccountData.content("m.ignored_user_list") != nil
+		})
+
+		if rel := relationsOf(getEvent(t, alice, roomID, root)); rel.count != 1 || rel.latest != fromCarol {
+			t.Errorf("alice's m.thread = %+v, want only carol's reply", rel)
+		}
+		if got := allRelations(t, alice, roomID, esc(root), url.Values{}); !slices.Equal(got, []string{fromCarol}) {
+			t.Errorf("alice's relations = %v, want only carol's reply", got)
+		}
+		if rel := relationsOf(getEvent(t, carol, roomID, root)); rel.count != 2 || rel.latest != fromBob {
+			t.Errorf("carol's m.thread = %+v, want both replies, latest bob's", rel)
+		}
+	})
+}

@@ -52,7 +52,7 @@ func BenchmarkIncrementalSync(b *testing.B) {
 	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
 		b.Fatal(err)
 	}
-	if err := bs.EnsureStreams(ctx, append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...)...); err != nil {
+	if err := bs.EnsureStreams(ctx, append(append(append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...), clientapi.ReceiptsStreams()...), clientapi.PushRulesStreams()...)...); err != nil {
 		b.Fatal(err)
 	}
 	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)

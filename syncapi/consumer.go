@@ -48,7 +48,11 @@ func (s *SyncAPI) handleOutput(ctx context.Context, m bus.Message) error {
 	if err != nil {
 		return err
 	}
-	pos, err := s.storeOutput(ctx, &oe, ev, adds)
+	notifs, err := s.notificationsFor(ctx, rules, ev)
+	if err != nil {
+		return fmt.Errorf("push rules for output event %s: %w", oe.EventID, err)
+	}
+	pos, err := s.storeOutput(ctx, &oe, ev, adds, notifs)
 	if err != nil {
 		return fmt.Errorf("storing output event %s: %w", oe.EventID, err)
 	}
@@ -119,10 +123,11 @@ func membershipOf(evType string, pdu []byte) string {
 	return v.Content.Membership
 }
 
-// storeOutput writes the event, its state changes and any redaction in one
-// transaction, and returns its stream position. A redelivered event keeps
+// storeOutput writes the event, the notifications it gives, its state
+// changes and any redaction in one transaction, and returns its stream
+// position. A redelivered event keeps
 // the position it was given the first time.
-func (s *SyncAPI) storeOutput(ctx context.Context, oe *api.OutputEvent, ev *event.Event, adds []stateRef) (int64, error) {
+func (s *SyncAPI) storeOutput(ctx context.Context, oe *api.OutputEvent, ev *event.Event, adds []stateRef, notifs []notification) (int64, error) {
 	var pos int64
 	err := s.db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT stream_pos FROM syncapi_events WHERE event_id = $1`, ev.EventID()).Scan(&pos)
@@ -136,6 +141,9 @@ func (s *SyncAPI) storeOutput(ctx context.Context, oe *api.OutputEvent, ev *even
 			return err
 		}
 		if err := insertEvent(ctx, tx, pos, oe, ev); err != nil {
+			return err
+		}
+		if err := insertNotifications(ctx, tx, pos, ev.RoomID(), notifs); err != nil {
 			return err
 		}
 		for _, id := range oe.RemovesState {

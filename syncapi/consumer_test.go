@@ -1,16 +1,11 @@
 package syncapi
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/json"
-	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"testing"
 	"time"
 
-	"github.com/ocomms/ocomms/bus"
-	"github.com/ocomms/ocomms/bus/bustest"
-	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/roomserver/api"
 	"github.com/ocomms/ocomms/spec/event"
 	"github.com/ocomms/ocomms/spec/roomversion"
@@ -37,41 +32,16 @@ func buildEvent(t *testing.T, key signing.SigningKey, depth int64, evType string
 	return ev
 }
 
-// startConsumer migrates db and starts a syncapi on an embedded bus with
-// the streams it consumes.
-func startConsumer(t *testing.T, db *storage.DB) (*SyncAPI, *bus.Bus) {
-	t.Helper()
-	ctx := t.Context()
-	b := bustest.Embedded(t)(t)
-	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.EnsureStreams(ctx, append(append(api.Streams(), clientapi.KeyStreams()...), wakeUpStreams()...)...); err != nil {
-		t.Fatal(err)
-	}
-	s := New(db, b, config.Defaults(), nil, nil, nil, storagetest.Logger(t))
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Stop(context.Background()) })
-	return s, b
-}
-
-func testKey(t *testing.T) signing.SigningKey {
-	t.Helper()
-	id, _ := signing.NewKeyID("ed25519", "test")
-	key, err := signing.GenerateSigningKey(rand.Reader, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
 func TestConsumerStoresEachOutputEventOnceInOrder(t *testing.T) {
 	storagetest.ForEachBackend(t, func(t *testing.T, db *storage.DB) {
 		ctx := t.Context()
-		s, b := startConsumer(t, db)
-		key := testKey(t)
+		s, b := startAlone(t, db)
+
+		id, _ := signing.NewKeyID("ed25519", "test")
+		key, err := signing.GenerateSigningKey(rand.Reader, id)
+		if err != nil {
+			t.Fatal(err)
+		}
 		empty := ""
 		topic := buildEvent(t, key, 1, "m.room.topic", &empty, `{"topic":"first"}`)
 		msg := buildEvent(t, key, 2, "m.room.message", nil, `{"body":"hi","url":"mxc://x/y"}`)

@@ -43,7 +43,17 @@ type roomResp struct {
 	State struct {
 		Events []clientEvent `json:"events"`
 	} `json:"state"`
-	Summary map[string]any `json:"summary"`
+	Summary   map[string]any `json:"summary"`
+	Ephemeral struct {
+		Events []clientEvent `json:"events"`
+	} `json:"ephemeral"`
+	UnreadNotifications       *unreadResp           `json:"unread_notifications"`
+	UnreadThreadNotifications map[string]unreadResp `json:"unread_thread_notifications"`
+}
+
+type unreadResp struct {
+	Highlight    int `json:"highlight_count"`
+	Notification int `json:"notification_count"`
 }
 
 type clientEvent struct {
@@ -76,11 +86,17 @@ func (r roomResp) stateHas(evType, stateKey string) bool {
 // sync calls /sync with the given query and fails unless it answers 200.
 func sync(t *testing.T, c *testserver.Client, query url.Values) syncResp {
 	t.Helper()
+	return syncAs[syncResp](t, c, query)
+}
+
+// syncAs is sync decoding the parts of the response a test reads into T.
+func syncAs[T any](t *testing.T, c *testserver.Client, query url.Values) T {
+	t.Helper()
 	resp := c.Do(t, http.MethodGet, v3+"/sync?"+query.Encode(), nil)
 	if resp.Status != http.StatusOK {
 		t.Fatalf("sync %v: %d %s", query, resp.Status, resp.Body)
 	}
-	var s syncResp
+	var s T
 	resp.JSON(t, &s)
 	return s
 }

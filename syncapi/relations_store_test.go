@@ -1,12 +1,14 @@
 package syncapi
 
 import (
+	"crypto/rand"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/ocomms/ocomms/roomserver/api"
 	"github.com/ocomms/ocomms/spec/event"
+	"github.com/ocomms/ocomms/spec/signing"
 	"github.com/ocomms/ocomms/storage"
 	"github.com/ocomms/ocomms/storage/storagetest"
 )
@@ -18,7 +20,7 @@ import (
 func TestRedactedChildrenLeaveTheirRelations(t *testing.T) {
 	storagetest.ForEachBackend(t, func(t *testing.T, db *storage.DB) {
 		ctx := t.Context()
-		s, b := startConsumer(t, db)
+		s, b := startAlone(t, db)
 		key := testKey(t)
 
 		root := buildEvent(t, key, 1, "m.room.message", nil, `{"body":"root"}`)
@@ -73,7 +75,7 @@ func TestRedactedChildrenLeaveTheirRelations(t *testing.T) {
 func TestBackfillRecordsRelationsOfOlderEvents(t *testing.T) {
 	storagetest.ForEachBackend(t, func(t *testing.T, db *storage.DB) {
 		ctx := t.Context()
-		s, b := startConsumer(t, db)
+		s, b := startAlone(t, db)
 		if _, err := s.backfill.Stop(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -142,4 +144,14 @@ func waitForPosition(t *testing.T, s *SyncAPI, pos int64) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func testKey(t *testing.T) signing.SigningKey {
+	t.Helper()
+	id, _ := signing.NewKeyID("ed25519", "test")
+	key, err := signing.GenerateSigningKey(rand.Reader, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }

@@ -107,6 +107,77 @@ CREATE TABLE syncapi_device_list_changes (
 );
 `,
 }, {
+	Version: 3,
+	Name:    "receipts and notifying events",
+	Up: `
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('receipts', 0);
+
+-- The latest m.read and m.read.private receipt of each user per room and
+-- thread ('' for unthreaded), with the room stream position of the event
+-- it acknowledges (event_pos) and the receipt stream position it was
+-- stored at.
+CREATE TABLE syncapi_receipts (
+	room_id      TEXT NOT NULL,
+	user_id      TEXT NOT NULL,
+	receipt_type TEXT NOT NULL,
+	thread_id    TEXT NOT NULL,
+	event_id     TEXT NOT NULL,
+	event_pos    BIGINT NOT NULL,
+	ts           BIGINT NOT NULL,
+	stream_pos   BIGINT NOT NULL,
+	PRIMARY KEY (room_id, user_id, receipt_type, thread_id)
+);
+CREATE INDEX syncapi_receipts_stream ON syncapi_receipts (stream_pos);
+
+-- The events that notify a local user, from push rule evaluation when the
+-- event was stored: unread counts are the rows after the user's receipts.
+CREATE TABLE syncapi_notifications (
+	user_id    TEXT NOT NULL,
+	room_id    TEXT NOT NULL,
+	stream_pos BIGINT NOT NULL,
+	thread_id  TEXT NOT NULL,
+	highlight  BOOLEAN NOT NULL,
+	PRIMARY KEY (user_id, room_id, stream_pos)
+);
+`,
+}, {
+	Version: 4,
+	Name:    "push rule changes on the account data stream",
+	Up: `
+-- The account data stream is shared with the account data the client API
+-- stores; whichever migration runs first creates its row.
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('account_data', 0) ON CONFLICT (stream) DO NOTHING;
+
+-- The account data position at which each user's push rules last changed,
+-- and the client API's revision of that change.
+CREATE TABLE syncapi_push_rules (
+	user_id    TEXT PRIMARY KEY,
+	revision   BIGINT NOT NULL,
+	stream_pos BIGINT NOT NULL
+);
+`,
+}, {
+	Version: 5,
+	Name:    "account data",
+	// syncapi_account_data is the current content of each account data
+	// type of each user (room_id is the empty string for global account
+	// data), at the account data stream position of its last change;
+	// revision is the client API's count of changes, so a redelivered or
+	// late message never overwrites a newer one.
+	Up: `
+CREATE TABLE syncapi_account_data (
+	user_id    TEXT NOT NULL,
+	room_id    TEXT NOT NULL,
+	type       TEXT NOT NULL,
+	content    TEXT NOT NULL,
+	revision   BIGINT NOT NULL,
+	stream_pos BIGINT NOT NULL,
+	PRIMARY KEY (user_id, room_id, type)
+);
+CREATE INDEX syncapi_account_data_user_pos ON syncapi_account_data (user_id, stream_pos);
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('account_data', 0) ON CONFLICT (stream) DO NOTHING;
+`,
+}, {
 	// syncapi_relations holds one row per event whose content carries a
 	// well-formed m.relates_to with a rel_type (event_id is the child,
 	// parent_id the event it points at), with the child's ordering and
@@ -114,7 +185,7 @@ CREATE TABLE syncapi_device_list_changes (
 	// children never reads event JSON. A redacted child loses its row.
 	// syncapi_threads is each thread root with the stream position of
 	// the latest m.thread child, the order of GET /threads.
-	Version: 3,
+	Version: 6,
 	Name:    "event relationships and threads",
 	Up: `
 CREATE TABLE syncapi_relations (

@@ -34,6 +34,10 @@ type section struct {
 	// onRoomEvents makes add run also when only the room stream moved:
 	// device lists change when users join and leave rooms.
 	onRoomEvents bool
+	// onFullSync makes add run on every initial or full_state sync, even
+	// when the stream never moved: the user's push rules exist (as the
+	// defaults) before any change gave them a position.
+	onFullSync bool
 }
 
 // consumer is a durable, ordered bus consumer the component runs.
@@ -61,6 +65,8 @@ type syncContext struct {
 	// that delivers only part of its range (to-device messages come in
 	// batches) lowers to what it delivered.
 	since, now, next syncToken
+	// ignored are the users whose events the user does not receive.
+	ignored map[string]bool
 	// timelines wait for their aggregations (sync_bundles.go).
 	timelines []pendingTimeline
 }
@@ -134,7 +140,7 @@ func (s *SyncAPI) addSections(ctx context.Context, sc *syncContext, since, now s
 		if sc.full {
 			from = 0
 		}
-		if from >= to && len(sc.newlyJoined) == 0 && !(sec.onRoomEvents && since.Rooms < now.Rooms) {
+		if from >= to && len(sc.newlyJoined) == 0 && !(sec.onRoomEvents && since.Rooms < now.Rooms) && !(sec.onFullSync && sc.full) {
 			continue
 		}
 		if err := sec.add(ctx, sc, min(from, to), to); err != nil {

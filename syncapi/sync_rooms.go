@@ -51,6 +51,9 @@ func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncRespon
 	resp.NextBatch = now.atLeast(since).String()
 	sc := &syncContext{req: req, resp: resp, full: req.since == nil || req.fullState, newlyJoined: map[string]bool{},
 		since: since, now: now, next: now.atLeast(since)}
+	if sc.ignored, err = s.ignoredUsers(ctx, req.device.UserID); err != nil {
+		return nil, watch, err
+	}
 	if req.since != nil && since.Rooms == now.Rooms && !req.fullState {
 		rooms, err := s.joinedRoomsAt(ctx, req.device.UserID, now.Rooms)
 		if err != nil {
@@ -71,6 +74,9 @@ func (s *SyncAPI) computeSync(ctx context.Context, req syncRequest) (*syncRespon
 	// A section that delivered only part of its range moved next back.
 	resp.NextBatch = sc.next.String()
 	if err := s.addKeyCounts(ctx, sc); err != nil {
+		return nil, watch, err
+	}
+	if err := s.addUnreadCounts(ctx, sc, now); err != nil {
 		return nil, watch, err
 	}
 	return resp, watch, nil
@@ -200,6 +206,9 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 		if !initial && !changed && !rs.req.fullState {
 			return nil
 		}
+		if ignored, err := s.invitedByIgnored(ctx, rs.sc.ignored, cur); err != nil || ignored {
+			return err
+		}
 		stripped, err := s.strippedRoomState(ctx, rs, cur)
 		if err != nil {
 			return err
@@ -262,7 +271,7 @@ type roomEntry struct {
 func (s *SyncAPI) roomEntry(ctx context.Context, rs *roomSync, from, stateFrom, upTo int64, joined bool) (*roomEntry, error) {
 	tf := &rs.req.filter.Room.Timeline
 	limit := tf.timelineLimit()
-	vis := &visibility{userID: rs.req.device.UserID, member: rs.member}
+	vis := &visibility{userID: rs.req.device.UserID, member: rs.member, ignored: rs.sc.ignored}
 	var spansLoaded bool
 
 	var picked []*eventRow

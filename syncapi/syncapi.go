@@ -10,6 +10,7 @@ import (
 	"log/slog"
 
 	"github.com/ocomms/ocomms/bus"
+	clientapi "github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/internal/background"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
@@ -26,6 +27,8 @@ type SyncAPI struct {
 	authn     httpapi.Authenticator
 	forgotten Forgotten
 	keyCounts KeyCounts
+	pushRules PushRules
+	pushCache pushRoomCache
 	log       *slog.Logger
 	notifier  *notifier
 	// sections are the streams /sync serves besides room events, and
@@ -52,8 +55,12 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 	}
 	s.consumers = []consumer{{
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
-	}}
-	s.sections = append(s.sections, s.toDeviceSection(), s.deviceListSection())
+	}, {
+		stream: clientapi.ReceiptsStream, durable: receiptsConsumerName, subject: clientapi.ReceiptsSubject, handle: s.handleReceipt,
+	}, {
+		stream: clientapi.PushRulesStream, durable: pushRulesConsumerName, subject: clientapi.PushRulesSubject, handle: s.handlePushRulesChanged,
+	}, s.accountDataConsumer()}
+	s.sections = append(s.sections, s.toDeviceSection(), s.deviceListSection(), s.receiptsSection(), s.pushRulesSection(), s.accountDataSection())
 	s.consumers = append(s.consumers, s.toDeviceConsumer(), s.deviceListConsumer())
 	return s
 }

@@ -17,6 +17,9 @@ type visibility struct {
 	userID string
 	spans  []visibilitySpan
 	member []stateRow // the user's membership history in the room
+	// ignored are the senders whose events other than state the user
+	// does not receive (m.ignored_user_list).
+	ignored map[string]bool
 }
 
 func (s *SyncAPI) visibilityFor(ctx context.Context, userID, roomID string, upTo int64) (*visibility, error) {
@@ -28,7 +31,11 @@ func (s *SyncAPI) visibilityFor(ctx context.Context, userID, roomID string, upTo
 	if err != nil {
 		return nil, err
 	}
-	return &visibility{userID: userID, spans: spans, member: member}, nil
+	ignored, err := s.ignoredUsers(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &visibility{userID: userID, spans: spans, member: member, ignored: ignored}, nil
 }
 
 // historyVisibilityAt is the setting at position p; "shared" when the room
@@ -66,6 +73,12 @@ func (v *visibility) joinedSince(p int64) bool {
 func (v *visibility) everMember() bool { return len(v.member) > 0 }
 
 func (v *visibility) canSee(e *eventRow) bool {
+	// State events of ignored users are still sent, so the room does not
+	// look different for ignoring them.
+	// https://spec.matrix.org/latest/client-server-api/#ignoring-users
+	if e.stateKey == nil && v.ignored[e.sender] {
+		return false
+	}
 	// Users always see events about their own membership: the invite,
 	// the kick, the ban.
 	if e.evType == "m.room.member" && e.stateKey != nil && *e.stateKey == v.userID {

@@ -40,6 +40,7 @@ type Config struct {
 	Auth         Auth         `yaml:"auth"`
 	RateLimits   RateLimits   `yaml:"rate_limits"`
 	WellKnown    WellKnown    `yaml:"well_known"`
+	Media        Media        `yaml:"media"`
 }
 
 // WellKnown is what /.well-known/matrix/* tells clients and other servers
@@ -224,6 +225,7 @@ func Defaults() Config {
 			Register: RateLimit{PerSecond: 0.1, Burst: 3},
 			Send:     RateLimit{PerSecond: 10, Burst: 50},
 		},
+		Media: defaultMedia(),
 		Limits: Limits{
 			MaxRequestBodyBytes: 1 << 20,
 			ReadHeaderTimeout:   10 * time.Second,

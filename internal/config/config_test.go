@@ -162,3 +162,25 @@ func TestLoadReportsMissingFile(t *testing.T) {
 		t.Fatalf("got %v, want a not-exist error", err)
 	}
 }
+
+func TestParseRejectsBadMediaKeys(t *testing.T) {
+	tests := []struct {
+		name, yaml, wantMsg string
+	}{
+		{"unknown store", "media:\n  store: ftp\n", `media.store: must be "local" or "s3"`},
+		{"s3 without bucket", "media:\n  store: s3\n  s3:\n    endpoint: s3.example.org\n", "media.s3.endpoint: media.s3.endpoint and media.s3.bucket must be set"},
+		{"endpoint with scheme", "media:\n  s3:\n    endpoint: https://s3.example.org\n", "without a scheme"},
+		{"freeze that is not a time", "media:\n  unauthenticated_before: yesterday\n", "media.unauthenticated_before: must be an RFC 3339 time"},
+		{"preview range that is not a CIDR", "media:\n  url_preview:\n    allowed_ranges: [10.0.0.0/40]\n", "media.url_preview.allowed_ranges"},
+		{"oEmbed provider without patterns", "media:\n  url_preview:\n    oembed_providers:\n      - endpoint: https://o.example.org/oembed\n", "oembed_providers[0].url_patterns"},
+		{"short retention", "media:\n  retention:\n    local_max_age: 5m\n", "media.retention.local_max_age: must be 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), nil)
+			if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Fatalf("error %v does not contain %q", err, tt.wantMsg)
+			}
+		})
+	}
+}

@@ -141,6 +141,7 @@ func (c Config) Validate() error {
 			bad("well_known.server", "must be a host with an optional port, such as matrix.example.org:443: %v", err)
 		}
 	}
+	c.Media.validate(bad)
 
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))

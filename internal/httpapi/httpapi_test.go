@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -150,6 +151,39 @@ func TestRouterKeepsEncodedSlashesInsideAPathVariable(t *testing.T) {
 			r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tt.path, nil))
 			if w.Code != http.StatusOK || got["stateKey"] != tt.stateKey || got["roomId"] != "!a:x" {
 				t.Fatalf("%s: status %d, vars %v, want state key %q", tt.path, w.Code, got, tt.stateKey)
+			}
+		})
+	}
+}
+
+func TestRouteWithItsOwnBodyLimitAcceptsLargerBodies(t *testing.T) {
+	r := NewRouter()
+	readAll := HandlerFunc(func(req *http.Request) (any, error) {
+		n, err := io.Copy(io.Discard, req.Body)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]int64{"read": n}, nil
+	})
+	r.Handle("/json", readAll).Methods(http.MethodPost)
+	r.Handle("/upload", WithBodyLimit(4096, readAll)).Methods(http.MethodPost)
+	tests := []struct {
+		name, path string
+		size       int
+		wantStatus int
+	}{
+		{"the listener limit holds on other routes", "/json", 2048, 413},
+		{"a body under the route limit is read", "/upload", 3000, 200},
+		{"a body over the route limit is refused", "/upload", 5000, 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := serve(t, r, http.MethodPost, tt.path, strings.Repeat("a", tt.size), nil)
+			if res.status != tt.wantStatus {
+				t.Fatalf("status %d, want %d (%v)", res.status, tt.wantStatus, res.body)
+			}
+			if tt.wantStatus == 413 && res.body["errcode"] != "M_TOO_LARGE" {
+				t.Errorf("errcode %v", res.body["errcode"])
 			}
 		})
 	}

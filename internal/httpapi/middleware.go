@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -101,12 +100,10 @@ func Outer(next http.Handler, log *slog.Logger, maxBody int64, observe Observer)
 		*route = "unmatched"
 		ctx = context.WithValue(ctx, routeKey{}, route)
 		r = r.WithContext(ctx)
-		if r.ContentLength > maxBody {
-			WriteError(rec, r, errcode.TooLarge(fmt.Sprintf("request body exceeds %d bytes", maxBody)))
-		} else {
-			r.Body = http.MaxBytesReader(rec, r.Body, maxBody)
-			serveRecovering(next, rec, r, reqLog)
-		}
+		ctx = context.WithValue(ctx, bodyKey{}, &rawBody{body: r.Body, limit: maxBody})
+		r = r.WithContext(ctx)
+		r.Body = http.MaxBytesReader(rec, r.Body, maxBody)
+		serveRecovering(next, rec, r, reqLog)
 		elapsed := time.Since(start)
 		if rec.status == 0 {
 			rec.status = http.StatusOK

@@ -17,13 +17,15 @@ func NewRouter() *mux.Router {
 	// state keys and transaction IDs may hold "/", sent as %2F, and must
 	// stay inside their path segment. Handlers read variables with Vars.
 	r := mux.NewRouter().UseEncodedPath()
-	r.NotFoundHandler = HandlerFunc(func(*http.Request) (any, error) {
+	// Unmatched requests skip the router's middleware, so they check the
+	// body limit themselves: an oversized body is 413 wherever it goes.
+	r.NotFoundHandler = checkBodyLimit(HandlerFunc(func(*http.Request) (any, error) {
 		return nil, errcode.Unrecognized("unrecognized request")
-	})
-	r.MethodNotAllowedHandler = HandlerFunc(func(*http.Request) (any, error) {
+	}))
+	r.MethodNotAllowedHandler = checkBodyLimit(HandlerFunc(func(*http.Request) (any, error) {
 		return nil, errcode.MethodNotAllowed("method not allowed on this endpoint")
-	})
-	r.Use(RouteLabel)
+	}))
+	r.Use(RouteLabel, checkBodyLimit)
 	return r
 }
 

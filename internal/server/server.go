@@ -13,9 +13,13 @@ import (
 
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi"
+	"github.com/ocomms/ocomms/clientapi/accountdata"
 	"github.com/ocomms/ocomms/clientapi/accounts"
+	"github.com/ocomms/ocomms/clientapi/pushrules"
+	"github.com/ocomms/ocomms/clientapi/receipts"
 	"github.com/ocomms/ocomms/federation"
 	"github.com/ocomms/ocomms/internal/config"
+	"github.com/ocomms/ocomms/mediaapi"
 	"github.com/ocomms/ocomms/roomserver"
 	"github.com/ocomms/ocomms/spec/signing"
 	"github.com/ocomms/ocomms/storage"
@@ -83,19 +87,32 @@ func (s *Server) open(ctx context.Context) error {
 	// deactivate.
 	client := clientapi.New(s.cfg, s.db, s.bus, rs, accts, log)
 	accts.SetRoomParter(client.RoomParter())
+	rules := pushrules.New(s.db, s.bus, accts, log)
 	// Deleting a device deletes its keys, and /sync reports the syncing
 	// device's one-time key counts, through the key store.
 	keyStore := client.Keys()
 	accts.SetDeviceObserver(keyStore)
-	sync := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
-	sync.SetKeyCounts(keyStore)
+	syncAPI := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
+	syncAPI.SetKeyCounts(keyStore)
+	syncAPI.SetPushRules(rules)
+	// Account data is its own component; others set account data on a
+	// user's behalf through it (clientapi/api.AccountData).
+	accountData := accountdata.New(s.db, s.bus, accts, log)
+	media, err := mediaapi.New(s.db, s.bus, s.cfg, accts, log)
+	if err != nil {
+		return err
+	}
 	s.components = []Component{
 		accts,
 		rs,
-		sync,
+		syncAPI,
 		client,
 		keyStore,
+		accountData,
 		federation.New(s.cfg.ServerName, s.signingKey, log),
+		receipts.New(s.db, s.bus, rs, accts, accountData, log),
+		rules,
+		media,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err
