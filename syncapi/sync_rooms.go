@@ -143,7 +143,7 @@ func (s *SyncAPI) syncRooms(ctx context.Context, sc *syncContext, watch *syncWat
 			return fmt.Errorf("sync of room %s: %w", roomID, err)
 		}
 	}
-	return nil
+	return s.formatTimelines(ctx, sc, now)
 }
 
 func activeRow(rows []stateRow, p int64) *stateRow {
@@ -195,11 +195,13 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 		if newly {
 			rs.sc.newlyJoined[rs.roomID] = true
 		}
-		if newly || rs.req.fullState || len(entry.timeline.Events) > 0 || len(entry.state) > 0 {
-			resp.Rooms.Join[rs.roomID] = &joinedRoom{
+		if newly || rs.req.fullState || len(entry.picked) > 0 || len(entry.state) > 0 {
+			jr := &joinedRoom{
 				Timeline: entry.timeline, State: newEventsList(entry.state),
 				AccountData: newEventsList(nil), Ephemeral: newEventsList(nil), Summary: entry.summary,
 			}
+			resp.Rooms.Join[rs.roomID] = jr
+			rs.deferTimeline(&jr.Timeline, entry)
 		}
 	case "invite", "knock":
 		if !initial && !changed && !rs.req.fullState {
@@ -245,9 +247,11 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 		if err != nil {
 			return err
 		}
-		resp.Rooms.Leave[rs.roomID] = &leftRoom{
+		lr := &leftRoom{
 			Timeline: entry.timeline, State: newEventsList(entry.state), AccountData: newEventsList(nil),
 		}
+		resp.Rooms.Leave[rs.roomID] = lr
+		rs.deferTimeline(&lr.Timeline, entry)
 	}
 	return nil
 }
@@ -256,6 +260,11 @@ type roomEntry struct {
 	timeline timeline
 	state    []json.RawMessage
 	summary  *roomSummary
+	// picked are the timeline's events, formatted into timeline.Events by
+	// formatTimelines; vis is the user's view of the room they were read
+	// with.
+	picked []*eventRow
+	vis    *visibility
 }
 
 // roomEntry computes the timeline of (from, upTo] and the state the client
@@ -311,9 +320,10 @@ scan:
 	} else if limited {
 		start = cursor
 	}
-	entry := &roomEntry{timeline: timeline{
-		Events: rs.fm.events(picked), Limited: limited, PrevBatch: syncToken{Rooms: start}.String(),
-	}}
+	// The events are formatted once the whole sync is known, so the
+	// aggregations of every room's timeline load together (sync_bundles.go).
+	entry := &roomEntry{timeline: timeline{Limited: limited, PrevBatch: syncToken{Rooms: start}.String()},
+		picked: picked, vis: vis}
 	state, err := s.syncState(ctx, rs, picked, stateFrom, start, upTo)
 	if err != nil {
 		return nil, err

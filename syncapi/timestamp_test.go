@@ -9,8 +9,6 @@ import (
 	"github.com/ocomms/ocomms/internal/testserver"
 )
 
-const v1 = "/_matrix/client/v1"
-
 // originTS reads an event's origin_server_ts as c sees it.
 func originTS(t *testing.T, c *testserver.Client, roomID, eventID string) int64 {
 	t.Helper()
