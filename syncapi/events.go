@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/ocomms/ocomms/spec/errcode"
 	"strings"
 )
 
@@ -116,6 +117,24 @@ const (
 	backwards direction = false
 	forwards  direction = true
 )
+
+// parseDirection reads a dir parameter: "b" or "f", or empty, which is
+// fallback when the endpoint has a default and missing otherwise.
+func parseDirection(v string, fallback *direction) (direction, error) {
+	switch v {
+	case "b":
+		return backwards, nil
+	case "f":
+		return forwards, nil
+	case "":
+		if fallback != nil {
+			return *fallback, nil
+		}
+		return backwards, errcode.MissingParam("dir is required")
+	default:
+		return backwards, errcode.InvalidParam("dir must be b or f")
+	}
+}
 
 // pageQuery reads a batch of a room's events in topological order from a
 // point, never past stop.

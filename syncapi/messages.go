@@ -39,16 +39,9 @@ type messagesResponse struct {
 func (s *SyncAPI) handleMessages(r *http.Request, device *httpapi.Device) (any, error) {
 	roomID := httpapi.Vars(r)["roomId"]
 	q := r.URL.Query()
-	var dir direction
-	switch q.Get("dir") {
-	case "b":
-		dir = backwards
-	case "f":
-		dir = forwards
-	case "":
-		return nil, errcode.MissingParam("dir is required")
-	default:
-		return nil, errcode.InvalidParam("dir must be b or f")
+	dir, err := parseDirection(q.Get("dir"), nil)
+	if err != nil {
+		return nil, err
 	}
 	limit, err := parseLimit(q.Get("limit"))
 	if err != nil {

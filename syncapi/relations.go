@@ -69,13 +69,10 @@ type relationsResponse struct {
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv1roomsroomidrelationseventid
 func (s *SyncAPI) handleRelations(r *http.Request, device *httpapi.Device) (any, error) {
 	vars, q := httpapi.Vars(r), r.URL.Query()
-	dir := backwards
-	switch q.Get("dir") {
-	case "", "b":
-	case "f":
-		dir = forwards
-	default:
-		return nil, errcode.InvalidParam("dir must be b or f")
+	fallback := backwards
+	dir, err := parseDirection(q.Get("dir"), &fallback)
+	if err != nil {
+		return nil, err
 	}
 	limit, err := parseLimit(q.Get("limit"))
 	if err != nil {

@@ -46,16 +46,9 @@ func (s *SyncAPI) handleTimestampToEvent(r *http.Request, device *httpapi.Device
 	if err != nil {
 		return nil, errcode.InvalidParam("ts must be an integer (milliseconds since the Unix epoch)")
 	}
-	var dir direction
-	switch q.Get("dir") {
-	case "f":
-		dir = forwards
-	case "b":
-		dir = backwards
-	case "":
-		return nil, errcode.MissingParam("dir is required")
-	default:
-		return nil, errcode.InvalidParam("dir must be f or b")
+	dir, err := parseDirection(q.Get("dir"), nil)
+	if err != nil {
+		return nil, err
 	}
 	ctx := r.Context()
 	now, err := s.currentPosition(ctx)
