@@ -100,6 +100,9 @@ func TestUnreadCountsSplitByThread(t *testing.T) {
 		srv := start(t, b)
 		alice, bob, roomID, first, _, bobTok := twoInRoom(t, srv)
 		postReceipt(t, bob, roomID, "m.read", first, nil)
+		// The receipt travels its own stream: wait until it counts, or the
+		// first message may still be unread below.
+		bobTok = unreadAfter(t, bob, bobTok, roomID, unreadResp{})
 		root := send(t, alice, roomID, "root", "thread root")
 		reply := sendContent(t, alice, roomID, "reply", map[string]any{
 			"msgtype": "m.text", "body": "in the thread",
@@ -131,6 +134,9 @@ func TestUnreadCountsFollowTheUsersPushRules(t *testing.T) {
 		srv := start(t, b)
 		alice, bob, roomID, first, _, bobTok := twoInRoom(t, srv)
 		postReceipt(t, bob, roomID, "m.read", first, nil)
+		// The receipt travels its own stream: wait until it counts, or the
+		// first message may still be unread below.
+		bobTok = unreadAfter(t, bob, bobTok, roomID, unreadResp{})
 
 		// A keyword of bob's highlights.
 		putPushRule(t, bob, "content", "cake", map[string]any{
