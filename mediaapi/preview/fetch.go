@@ -16,6 +16,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ocomms/ocomms/internal/netguard"
 )
 
 // Errors of a preview.
@@ -60,8 +62,8 @@ type Previewer struct {
 // New builds a previewer whose every connection goes through the address
 // guard.
 func New(cfg Config) (*Previewer, error) {
-	g := guard{allowed: cfg.Allowed}
-	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: g.control}
+	g := netguard.Guard{Allowed: cfg.Allowed}
+	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: g.Control}
 	transport := &http.Transport{
 		// Never a proxy from the environment: the guard must see the
 		// address of the site itself.
@@ -127,7 +129,7 @@ func (p *Previewer) get(ctx context.Context, u *url.URL, accept string) (fetched
 	req.Header.Set("Accept", accept)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		if errors.Is(err, ErrForbiddenAddress) {
+		if errors.Is(err, netguard.ErrForbiddenAddress) {
 			return fetched{}, err
 		}
 		return fetched{}, fmt.Errorf("%w: %v", ErrFetch, err)
