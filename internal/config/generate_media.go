@@ -86,5 +86,6 @@ media:
 // withMedia adds the media section's template to the file's.
 func withMedia(t *template.Template) *template.Template {
 	template.Must(t.New("media").Parse(mediaTemplate))
+	template.Must(t.New("push").Parse(pushTemplate))
 	return t
 }
