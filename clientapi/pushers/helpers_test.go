@@ -3,6 +3,7 @@ package pushers_test
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -62,9 +63,19 @@ type gateway struct {
 
 func newGateway(t *testing.T) *gateway {
 	t.Helper()
+	return newGatewayAt(t, "127.0.0.1:0")
+}
+
+// newGatewayAt is a gateway listening on addr.
+func newGatewayAt(t *testing.T, addr string) *gateway {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listening on %s: %v", addr, err)
+	}
 	g := &gateway{got: make(chan notifyBody, 100)}
 	g.answer = func(string) (int, []string) { return http.StatusOK, nil }
-	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	g.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/_matrix/push/v1/notify" || r.Method != http.MethodPost {
 			http.NotFound(w, r)
 			return
@@ -88,6 +99,9 @@ func newGateway(t *testing.T) *gateway {
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"rejected": rejected})
 	}))
+	g.Listener.Close()
+	g.Listener = ln
+	g.Start()
 	t.Cleanup(g.Close)
 	return g
 }
