@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"time"
 
@@ -30,21 +29,10 @@ func newGateway(cfg config.Push) (*gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := netguard.Guard{Allowed: allowed}
-	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: g.Control}
-	transport := &http.Transport{
-		// Never a proxy from the environment: the guard must see the
-		// gateway's own address.
-		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
-		TLSHandshakeTimeout:    cfg.Timeout,
-		ResponseHeaderTimeout:  cfg.Timeout,
-		MaxResponseHeaderBytes: 16 << 10,
-		MaxIdleConns:           32,
-		MaxIdleConnsPerHost:    8,
-		IdleConnTimeout:        90 * time.Second,
-		ForceAttemptHTTP2:      true,
-	}
+	transport := netguard.Guard{Allowed: allowed}.Transport(cfg.Timeout)
+	// Connections to a gateway are reused across pushes.
+	transport.MaxIdleConnsPerHost, transport.IdleConnTimeout = 8, 90*time.Second
+	transport.ForceAttemptHTTP2 = true
 	return &gateway{client: &http.Client{
 		Transport: transport,
 		Timeout:   cfg.Timeout,

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"syscall"
+	"time"
 )
 
 // ErrForbiddenAddress is returned when a URL (or a redirect, or a name
@@ -102,4 +104,21 @@ func (g Guard) Control(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("%w: %s", ErrForbiddenAddress, host)
 	}
 	return nil
+}
+
+// Transport is an HTTP transport whose every connection goes through the
+// guard, with timeout bounding the connect, the TLS handshake and the wait
+// for response headers. It never uses a proxy from the environment: the
+// guard must see the address of the server itself.
+func (g Guard) Transport(timeout time.Duration) *http.Transport {
+	dialer := &net.Dialer{Timeout: timeout, Control: g.Control}
+	return &http.Transport{
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		TLSHandshakeTimeout:    timeout,
+		ResponseHeaderTimeout:  timeout,
+		MaxResponseHeaderBytes: 64 << 10,
+		MaxIdleConns:           16,
+		IdleConnTimeout:        30 * time.Second,
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -62,19 +61,7 @@ type Previewer struct {
 // New builds a previewer whose every connection goes through the address
 // guard.
 func New(cfg Config) (*Previewer, error) {
-	g := netguard.Guard{Allowed: cfg.Allowed}
-	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: g.Control}
-	transport := &http.Transport{
-		// Never a proxy from the environment: the guard must see the
-		// address of the site itself.
-		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
-		TLSHandshakeTimeout:    cfg.Timeout,
-		ResponseHeaderTimeout:  cfg.Timeout,
-		MaxResponseHeaderBytes: 64 << 10,
-		MaxIdleConns:           16,
-		IdleConnTimeout:        30 * time.Second,
-	}
+	transport := netguard.Guard{Allowed: cfg.Allowed}.Transport(cfg.Timeout)
 	p := &Previewer{cfg: cfg, client: &http.Client{
 		Transport: transport,
 		Timeout:   cfg.Timeout,
