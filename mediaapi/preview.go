@@ -18,6 +18,7 @@ import (
 
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
+	"github.com/ocomms/ocomms/internal/netguard"
 	"github.com/ocomms/ocomms/mediaapi/preview"
 	"github.com/ocomms/ocomms/mediaapi/thumbnail"
 	"github.com/ocomms/ocomms/spec/errcode"
@@ -109,7 +110,7 @@ func (m *MediaAPI) cachedPreview(ctx context.Context, key string) (any, bool, er
 
 func previewError(err error) error {
 	switch {
-	case errors.Is(err, preview.ErrForbiddenAddress):
+	case errors.Is(err, netguard.ErrForbiddenAddress):
 		return errcode.Forbidden("Previews may not fetch from this address: it is internal")
 	case errors.Is(err, preview.ErrTooLarge):
 		return errcode.TooLarge("The page is too large to preview").WithStatus(http.StatusBadGateway)

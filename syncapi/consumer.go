@@ -63,6 +63,9 @@ func (s *SyncAPI) handleOutput(ctx context.Context, m bus.Message) error {
 		}
 	}
 	s.wake(ctx, wu)
+	if len(notifs) > 0 {
+		s.pushOut.Notify()
+	}
 	return nil
 }
 
@@ -144,6 +147,9 @@ func (s *SyncAPI) storeOutput(ctx context.Context, oe *api.OutputEvent, ev *even
 			return err
 		}
 		if err := insertNotifications(ctx, tx, pos, ev.RoomID(), notifs); err != nil {
+			return err
+		}
+		if err := s.enqueuePushes(ctx, tx, ev, notifs); err != nil {
 			return err
 		}
 		for _, id := range oe.RemovesState {

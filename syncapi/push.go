@@ -32,6 +32,9 @@ func (s *SyncAPI) SetPushRules(p PushRules) { s.pushRules = p }
 type notification struct {
 	userID, threadID string
 	highlight        bool
+	// actions are those of the rule that matched, for /notifications and
+	// push gateways.
+	actions pushrules.Actions
 }
 
 // threadMain is the thread ID of the main timeline in receipts and counts.
@@ -110,7 +113,7 @@ func evaluatePush(ev *event.Event, room *pushRoom, rulesets map[string]pushrules
 		pctx.UserID, pctx.DisplayName = m.userID, m.displayName
 		_, actions := evaluator.Evaluate(rs, pctx)
 		if actions.Notify() {
-			out = append(out, notification{userID: m.userID, threadID: thread, highlight: actions.Highlight()})
+			out = append(out, notification{userID: m.userID, threadID: thread, highlight: actions.Highlight(), actions: actions})
 		}
 	}
 	return out, nil

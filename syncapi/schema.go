@@ -1,6 +1,9 @@
 package syncapi
 
-import "github.com/ocomms/ocomms/storage"
+import (
+	"github.com/ocomms/ocomms/internal/outbox"
+	"github.com/ocomms/ocomms/storage"
+)
 
 // streamRoomEvents names the room event stream in syncapi_stream_positions.
 // Later streams (receipts, typing, to-device, account data...) get rows of
@@ -238,4 +241,15 @@ CREATE TABLE syncapi_relations_backfill (
 INSERT INTO syncapi_relations_backfill (pending_upto)
 	SELECT position FROM syncapi_stream_positions WHERE stream = 'room_events' AND position > 0;
 `,
+}, {
+	Version: 8,
+	Name:    "notification actions and the push outbox",
+	// The actions of the push rule that matched and when the notification
+	// was recorded, for GET /notifications; the outbox holds the pushes
+	// (syncapi/api.Push) not yet on the bus.
+	Up: `
+ALTER TABLE syncapi_notifications ADD COLUMN actions TEXT NOT NULL DEFAULT '["notify"]';
+ALTER TABLE syncapi_notifications ADD COLUMN ts BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX syncapi_notifications_user_pos ON syncapi_notifications (user_id, stream_pos);
+` + outbox.Schema(pushOutboxTable),
 }}

@@ -15,8 +15,10 @@ import (
 	"github.com/ocomms/ocomms/internal/background"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
+	"github.com/ocomms/ocomms/internal/outbox"
 	"github.com/ocomms/ocomms/roomserver/api"
 	"github.com/ocomms/ocomms/storage"
+	syncout "github.com/ocomms/ocomms/syncapi/api"
 )
 
 // SyncAPI is the sync component.
@@ -32,8 +34,10 @@ type SyncAPI struct {
 	pushRules  PushRules
 	pushCache  pushRoomCache
 	presence   PresenceTracker
-	log        *slog.Logger
-	notifier   *notifier
+	// pushOut publishes the pushes recorded with notifications.
+	pushOut  *outbox.Outbox
+	log      *slog.Logger
+	notifier *notifier
 	// sections are the streams /sync serves besides room events, and
 	// consumers the durable bus consumers that fill them (stream.go).
 	sections  []section
@@ -61,6 +65,7 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 		notifier: newNotifier(),
 		typing:   newTypingState(),
 	}
+	s.pushOut = outbox.New(db, b, pushOutboxTable, syncout.PushSubject, s.log)
 	s.sections = append(s.sections, s.typingSection(), s.presenceSection())
 	s.consumers = []consumer{{
 		stream: api.OutputStream, durable: consumerName, subject: api.OutputSubject, handle: s.handleOutput,
@@ -83,10 +88,10 @@ func (s *SyncAPI) Name() string { return "syncapi" }
 func (s *SyncAPI) Migrations() []storage.Migration { return migrations }
 
 // Streams returns the bus streams the component publishes to (its
-// wake-ups, typing expiries) and the client API's presence stream it
+// wake-ups, typing expiries, pushes) and the client API's presence stream it
 // consumes, so the consumer finds it whatever the start-up order.
 func (s *SyncAPI) Streams() []bus.StreamSpec {
-	return slices.Concat(wakeUpStreams(), clientapi.TypingStreams(), clientapi.PresenceStreams())
+	return slices.Concat(wakeUpStreams(), clientapi.TypingStreams(), clientapi.PresenceStreams(), syncout.PushStreams())
 }
 
 // Register mounts the component's client endpoints.
@@ -101,6 +106,7 @@ func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerRelations(routes)
 	s.registerThreads(routes)
 	s.registerTimestampToEvent(routes)
+	s.registerNotifications(routes)
 }
 
 // Start subscribes to wake-ups first, so no commit after the consumers
@@ -142,6 +148,11 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		}
 		s.subs = append(s.subs, sub)
 	}
+	if err := s.pushOut.Start(runCtx); err != nil {
+		s.stopSubscriptions()
+		cancel()
+		return fmt.Errorf("syncapi: push outbox: %w", err)
+	}
 	s.done = make(chan struct{})
 	go func() {
 		defer close(s.done)
@@ -182,9 +193,9 @@ func (s *SyncAPI) Stop(ctx context.Context) error {
 		if s.done != nil {
 			<-s.done
 		}
-		return nil
+		return s.pushOut.Stop(ctx)
 	case <-ctx.Done():
 		s.stop()
-		return errors.New("syncapi: consumers did not stop in time")
+		return errors.Join(errors.New("syncapi: consumers did not stop in time"), s.pushOut.Stop(ctx))
 	}
 }

@@ -2,32 +2,39 @@ package syncapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ocomms/ocomms/storage"
 )
 
 // insertNotifications records the users an event notifies, in the
 // transaction that stores the event, so the counts never lag behind the
-// timeline.
+// timeline. ts is when the server recorded it (display only).
 func insertNotifications(ctx context.Context, tx *storage.Tx, pos int64, roomID string, notifs []notification) error {
 	const perInsert = 200
 	for len(notifs) > 0 {
 		batch := notifs[:min(perInsert, len(notifs))]
 		notifs = notifs[len(batch):]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO syncapi_notifications (user_id, room_id, stream_pos, thread_id, highlight) VALUES `)
-		args := make([]any, 0, 5*len(batch))
+		q.WriteString(`INSERT INTO syncapi_notifications (user_id, room_id, stream_pos, thread_id, highlight, actions, ts) VALUES `)
+		args := make([]any, 0, 7*len(batch))
+		now := time.Now().UnixMilli()
 		for i, n := range batch {
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			b := 5 * i
+			b := 7 * i
 			q.WriteString("($" + strconv.Itoa(b+1) + ", $" + strconv.Itoa(b+2) + ", $" + strconv.Itoa(b+3) +
-				", $" + strconv.Itoa(b+4) + ", $" + strconv.Itoa(b+5) + ")")
-			args = append(args, n.userID, roomID, pos, n.threadID, n.highlight)
+				", $" + strconv.Itoa(b+4) + ", $" + strconv.Itoa(b+5) + ", $" + strconv.Itoa(b+6) + ", $" + strconv.Itoa(b+7) + ")")
+			actions, err := json.Marshal(n.actions)
+			if err != nil {
+				return fmt.Errorf("recording notifications: %w", err)
+			}
+			args = append(args, n.userID, roomID, pos, n.threadID, n.highlight, string(actions), now)
 		}
 		q.WriteString(` ON CONFLICT (user_id, room_id, stream_pos) DO NOTHING`)
 		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {

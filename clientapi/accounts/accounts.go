@@ -27,7 +27,8 @@ type Accounts struct {
 	hasher   *hasher
 	lastSeen *lastSeen
 	parter   RoomParter
-	observer DeviceObserver
+	// observers are told about deleted and renamed devices.
+	observers []DeviceObserver
 
 	loginByIP    *ratelimit.Limiter
 	loginByUser  *ratelimit.Limiter

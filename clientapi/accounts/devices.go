@@ -123,8 +123,12 @@ func (a *Accounts) putDevice(r *http.Request, caller *httpapi.Device) (any, erro
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("renaming device: %w", err)
-		} else if n > 0 && a.observer != nil {
-			return a.observer.DeviceRenamed(ctx, tx, caller.UserID, deviceID)
+		} else if n > 0 {
+			for _, o := range a.observers {
+				if err := o.DeviceRenamed(ctx, tx, caller.UserID, deviceID); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

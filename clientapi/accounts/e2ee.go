@@ -26,9 +26,11 @@ type DeviceObserver interface {
 	DeviceRenamed(ctx context.Context, tx *storage.Tx, userID, deviceID string) error
 }
 
-// SetDeviceObserver wires the key store; without one (tools that only
-// manage accounts) deleting a device touches accounts only.
-func (a *Accounts) SetDeviceObserver(o DeviceObserver) { a.observer = o }
+// AddDeviceObserver adds a component to tell about device changes (the
+// key store, the pushers); without any (tools that only manage accounts)
+// deleting a device touches accounts only. Observers are told in the order
+// they were added; call it before the server starts.
+func (a *Accounts) AddDeviceObserver(o DeviceObserver) { a.observers = append(a.observers, o) }
 
 // DeviceNames returns, for each of the users, their device IDs mapped to
 // the display names ("" when unset). Users without devices are absent.
@@ -113,7 +115,7 @@ func (a *Accounts) CreateDeviceWithoutSession(ctx context.Context, tx *storage.T
 }
 
 // DeleteDevicesIn deletes devices of a user in the caller's transaction,
-// with their tokens and (through the observer) their keys.
+// with their tokens and (through the observers) their keys and pushers.
 func (a *Accounts) DeleteDevicesIn(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string) error {
 	if len(deviceIDs) == 0 {
 		return nil // deleteDevices reads an empty list as every device

@@ -167,9 +167,11 @@ func (a *Accounts) deleteDevices(ctx context.Context, tx *storage.Tx, userID str
 			return fmt.Errorf("deleting device %s: %w", id, err)
 		}
 	}
-	if a.observer != nil && len(deviceIDs) > 0 {
-		if err := a.observer.DevicesDeleted(ctx, tx, userID, deviceIDs); err != nil {
-			return fmt.Errorf("deleting the keys of deleted devices: %w", err)
+	if len(deviceIDs) > 0 {
+		for _, o := range a.observers {
+			if err := o.DevicesDeleted(ctx, tx, userID, deviceIDs); err != nil {
+				return fmt.Errorf("deleting what belonged to deleted devices: %w", err)
+			}
 		}
 	}
 	return nil

@@ -43,6 +43,7 @@ type Config struct {
 	Media        Media        `yaml:"media"`
 	Presence     Presence     `yaml:"presence"`
 	TURN         TURN         `yaml:"turn"`
+	Push         Push         `yaml:"push"`
 }
 
 // Presence configures whether users see each other online.
@@ -243,6 +244,7 @@ func Defaults() Config {
 		Presence: Presence{Enabled: true, OfflineAfter: 30 * time.Second},
 		Media:    defaultMedia(),
 		TURN:     defaultTURN(),
+		Push:     defaultPush(),
 		Limits: Limits{
 			MaxRequestBodyBytes: 1 << 20,
 			ReadHeaderTimeout:   10 * time.Second,

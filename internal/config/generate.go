@@ -178,4 +178,4 @@ limits:
   # How long a graceful shutdown (SIGTERM, SIGINT) waits for requests in
   # flight before closing the bus and the database.
   shutdown_timeout: {{.Limits.ShutdownTimeout}}
-{{template "media" .Media}}{{template "turn" .TURN}}`))))
+{{template "media" .Media}}{{template "turn" .TURN}}{{template "push" .Push}}`))))

@@ -83,8 +83,9 @@ media:
         url_patterns: [{{range $i, $p := .URLPatterns}}{{if $i}}, {{end}}{{printf "%q" $p}}{{end}}]{{else}} []{{end}}
 `
 
-// withMedia adds the media section's template to the file's.
+// withMedia adds the media and push sections' templates to the file's.
 func withMedia(t *template.Template) *template.Template {
 	template.Must(t.New("media").Parse(mediaTemplate))
+	template.Must(t.New("push").Parse(pushTemplate))
 	return t
 }

@@ -110,20 +110,7 @@ type OEmbedProvider struct {
 
 // AllowedPrefixes parses AllowedRanges.
 func (u URLPreview) AllowedPrefixes() ([]netip.Prefix, error) {
-	out := make([]netip.Prefix, 0, len(u.AllowedRanges))
-	for _, s := range u.AllowedRanges {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			addr, aerr := netip.ParseAddr(s)
-			if aerr != nil {
-				return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", s)
-			}
-			addr = addr.Unmap()
-			p = netip.PrefixFrom(addr, addr.BitLen())
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
+	return parsePrefixes(u.AllowedRanges)
 }
 
 // UnauthenticatedCutoff parses UnauthenticatedBefore; the zero time

@@ -146,6 +146,7 @@ func (c Config) Validate() error {
 	}
 	c.Media.validate(bad)
 	c.TURN.validate(bad)
+	c.Push.validate(bad)
 
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))

@@ -16,6 +16,7 @@ import (
 	"github.com/ocomms/ocomms/clientapi/accountdata"
 	"github.com/ocomms/ocomms/clientapi/accounts"
 	"github.com/ocomms/ocomms/clientapi/presence"
+	"github.com/ocomms/ocomms/clientapi/pushers"
 	"github.com/ocomms/ocomms/clientapi/pushrules"
 	"github.com/ocomms/ocomms/clientapi/receipts"
 	"github.com/ocomms/ocomms/clientapi/typing"
@@ -93,7 +94,7 @@ func (s *Server) open(ctx context.Context) error {
 	// Deleting a device deletes its keys, and /sync reports the syncing
 	// device's one-time key counts, through the key store.
 	keyStore := client.Keys()
-	accts.SetDeviceObserver(keyStore)
+	accts.AddDeviceObserver(keyStore)
 	syncAPI := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
 	syncAPI.SetKeyCounts(keyStore)
 	syncAPI.SetPushRules(rules)
@@ -107,6 +108,13 @@ func (s *Server) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Pushers call push gateways for the notifications the sync API
+	// records, and go with the device that set them.
+	push, err := pushers.New(s.db, s.bus, s.cfg, accts, syncAPI, log)
+	if err != nil {
+		return err
+	}
+	accts.AddDeviceObserver(push)
 	s.components = []Component{
 		accts,
 		rs,
@@ -120,6 +128,7 @@ func (s *Server) open(ctx context.Context) error {
 		media,
 		typing.New(s.bus, rs, accts, log),
 		pres,
+		push,
 	}
 	if err := s.migrate(ctx); err != nil {
 		return err

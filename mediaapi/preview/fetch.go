@@ -9,13 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ocomms/ocomms/internal/netguard"
 )
 
 // Errors of a preview.
@@ -60,19 +61,7 @@ type Previewer struct {
 // New builds a previewer whose every connection goes through the address
 // guard.
 func New(cfg Config) (*Previewer, error) {
-	g := guard{allowed: cfg.Allowed}
-	dialer := &net.Dialer{Timeout: cfg.Timeout, Control: g.control}
-	transport := &http.Transport{
-		// Never a proxy from the environment: the guard must see the
-		// address of the site itself.
-		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
-		TLSHandshakeTimeout:    cfg.Timeout,
-		ResponseHeaderTimeout:  cfg.Timeout,
-		MaxResponseHeaderBytes: 64 << 10,
-		MaxIdleConns:           16,
-		IdleConnTimeout:        30 * time.Second,
-	}
+	transport := netguard.Guard{Allowed: cfg.Allowed}.Transport(cfg.Timeout)
 	p := &Previewer{cfg: cfg, client: &http.Client{
 		Transport: transport,
 		Timeout:   cfg.Timeout,
@@ -127,7 +116,7 @@ func (p *Previewer) get(ctx context.Context, u *url.URL, accept string) (fetched
 	req.Header.Set("Accept", accept)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		if errors.Is(err, ErrForbiddenAddress) {
+		if errors.Is(err, netguard.ErrForbiddenAddress) {
 			return fetched{}, err
 		}
 		return fetched{}, fmt.Errorf("%w: %v", ErrFetch, err)

@@ -1,18 +1,23 @@
-package preview
+// Package netguard keeps outgoing connections that users direct (URL
+// previews, push gateways) away from this machine and internal networks:
+// every address actually dialled is checked, after DNS resolution.
+package netguard
 
 import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"syscall"
+	"time"
 )
 
 // ErrForbiddenAddress is returned when a URL (or a redirect, or a name
 // that resolves there) leads to an internal address.
-var ErrForbiddenAddress = errors.New("preview: the address is internal and previews may not reach it")
+var ErrForbiddenAddress = errors.New("the address is internal and may not be reached")
 
-// deniedRanges are the addresses a preview never reaches unless the
+// deniedRanges are the addresses a guarded connection never reaches unless the
 // operator allows them: this machine, private networks, link-local
 // (cloud metadata at 169.254.169.254 and fd00:ec2::254 among them),
 // carrier-grade NAT, and addresses that are not unicast on the internet.
@@ -54,17 +59,19 @@ func mustPrefixes(ss ...string) []netip.Prefix {
 	return out
 }
 
-// guard decides which addresses previews may connect to.
-type guard struct {
-	allowed []netip.Prefix
+// Guard decides which addresses a client may connect to.
+type Guard struct {
+	// Allowed are internal ranges the operator lets connections reach
+	// anyway.
+	Allowed []netip.Prefix
 }
 
-// permitted reports whether a connection to addr is allowed: an address
+// Permitted reports whether a connection to addr is allowed: an address
 // in an allowed range always is, an address in a denied range never is.
 // IPv4-mapped IPv6 addresses are judged as the IPv4 address they are.
-func (g guard) permitted(addr netip.Addr) bool {
+func (g Guard) Permitted(addr netip.Addr) bool {
 	addr = addr.Unmap()
-	for _, p := range g.allowed {
+	for _, p := range g.Allowed {
 		if p.Contains(addr) {
 			return true
 		}
@@ -80,11 +87,11 @@ func (g guard) permitted(addr netip.Addr) bool {
 	return true
 }
 
-// control runs for every connection attempt with the address actually
+// Control is a net.Dialer Control function. It runs for every connection attempt with the address actually
 // being dialled, after DNS resolution: a name that resolves (or later
 // re-resolves, DNS rebinding) to an internal address is refused here,
 // whatever it resolved to when the URL was checked.
-func (g guard) control(network, address string, _ syscall.RawConn) error {
+func (g Guard) Control(network, address string, _ syscall.RawConn) error {
 	if network != "tcp4" && network != "tcp6" {
 		return fmt.Errorf("%w: network %s", ErrForbiddenAddress, network)
 	}
@@ -93,8 +100,25 @@ func (g guard) control(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("%w: %v", ErrForbiddenAddress, err)
 	}
 	addr, err := netip.ParseAddr(host)
-	if err != nil || !g.permitted(addr) {
+	if err != nil || !g.Permitted(addr) {
 		return fmt.Errorf("%w: %s", ErrForbiddenAddress, host)
 	}
 	return nil
+}
+
+// Transport is an HTTP transport whose every connection goes through the
+// guard, with timeout bounding the connect, the TLS handshake and the wait
+// for response headers. It never uses a proxy from the environment: the
+// guard must see the address of the server itself.
+func (g Guard) Transport(timeout time.Duration) *http.Transport {
+	dialer := &net.Dialer{Timeout: timeout, Control: g.Control}
+	return &http.Transport{
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		TLSHandshakeTimeout:    timeout,
+		ResponseHeaderTimeout:  timeout,
+		MaxResponseHeaderBytes: 64 << 10,
+		MaxIdleConns:           16,
+		IdleConnTimeout:        30 * time.Second,
+	}
 }

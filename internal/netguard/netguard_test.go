@@ -1,4 +1,4 @@
-package preview
+package netguard
 
 import (
 	"errors"
@@ -34,16 +34,16 @@ func TestGuardRefusesInternalAddressesUnlessAllowed(t *testing.T) {
 		{"224.0.0.1", false},
 		{"255.255.255.255", false},
 	}
-	g := guard{allowed: allowed}
+	g := Guard{Allowed: allowed}
 	for _, tt := range tests {
-		if got := g.permitted(netip.MustParseAddr(tt.addr)); got != tt.want {
+		if got := g.Permitted(netip.MustParseAddr(tt.addr)); got != tt.want {
 			t.Errorf("%s: permitted %v, want %v", tt.addr, got, tt.want)
 		}
 	}
 }
 
 func TestGuardChecksTheDialledAddress(t *testing.T) {
-	g := guard{}
+	g := Guard{}
 	for _, tc := range []struct {
 		network, address string
 		ok               bool
@@ -54,7 +54,7 @@ func TestGuardChecksTheDialledAddress(t *testing.T) {
 		{"udp4", "93.184.215.14:53", false},
 		{"tcp4", "localhost:80", false}, // never a name: only resolved addresses are dialled
 	} {
-		err := g.control(tc.network, tc.address, nil)
+		err := g.Control(tc.network, tc.address, nil)
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrForbiddenAddress)) {
 			t.Errorf("%s %s: %v", tc.network, tc.address, err)
 		}
