@@ -261,7 +261,34 @@ type roomEntry struct {
 // roomEntry computes the timeline of (from, upTo] and the state the client
 // lacks when it holds the state at stateFrom.
 func (s *SyncAPI) roomEntry(ctx context.Context, rs *roomSync, from, stateFrom, upTo int64, joined bool) (*roomEntry, error) {
-	tf := &rs.req.filter.Room.Timeline
+	picked, limited, start, err := s.timelineWindow(ctx, rs, &rs.req.filter.Room.Timeline, from, upTo)
+	if err != nil {
+		return nil, err
+	}
+	entry := &roomEntry{timeline: timeline{
+		Events: rs.fm.events(picked), Limited: limited, PrevBatch: syncToken{Rooms: start}.String(),
+	}}
+	state, err := s.syncState(ctx, rs, picked, stateFrom, start, upTo)
+	if err != nil {
+		return nil, err
+	}
+	entry.state = rs.fm.events(state)
+
+	memberChange := slices.ContainsFunc(picked, func(e *eventRow) bool { return e.evType == "m.room.member" }) ||
+		slices.ContainsFunc(state, func(e *eventRow) bool { return e.evType == "m.room.member" })
+	if joined && (stateFrom == 0 || memberChange) {
+		if entry.summary, err = s.summaryAt(ctx, rs.roomID, rs.req.device.UserID, upTo); err != nil {
+			return nil, err
+		}
+	}
+	return entry, nil
+}
+
+// timelineWindow picks the latest events of (from, upTo] the user may see
+// and the filter matches, at most the filter's limit: the events in
+// stream order, whether more were left out, and the stream position just
+// before the first one (the timeline's prev_batch).
+func (s *SyncAPI) timelineWindow(ctx context.Context, rs *roomSync, tf *RoomEventFilter, from, upTo int64) ([]*eventRow, bool, int64, error) {
 	limit := tf.timelineLimit()
 	vis := &visibility{userID: rs.req.device.UserID, member: rs.member, ignored: rs.sc.ignored}
 	var spansLoaded bool
@@ -274,11 +301,11 @@ scan:
 	for {
 		batch, err := s.roomRange(ctx, rs.roomID, from, cursor, batchSize)
 		if err != nil {
-			return nil, err
+			return nil, false, 0, err
 		}
 		if len(batch) > 0 && !spansLoaded {
 			if vis.spans, err = s.visibilityHistory(ctx, rs.roomID); err != nil {
-				return nil, err
+				return nil, false, 0, err
 			}
 			spansLoaded = true
 		}
@@ -311,23 +338,7 @@ scan:
 	} else if limited {
 		start = cursor
 	}
-	entry := &roomEntry{timeline: timeline{
-		Events: rs.fm.events(picked), Limited: limited, PrevBatch: syncToken{Rooms: start}.String(),
-	}}
-	state, err := s.syncState(ctx, rs, picked, stateFrom, start, upTo)
-	if err != nil {
-		return nil, err
-	}
-	entry.state = rs.fm.events(state)
-
-	memberChange := slices.ContainsFunc(picked, func(e *eventRow) bool { return e.evType == "m.room.member" }) ||
-		slices.ContainsFunc(state, func(e *eventRow) bool { return e.evType == "m.room.member" })
-	if joined && (stateFrom == 0 || memberChange) {
-		if entry.summary, err = s.summaryAt(ctx, rs.roomID, rs.req.device.UserID, upTo); err != nil {
-			return nil, err
-		}
-	}
-	return entry, nil
+	return picked, limited, start, nil
 }
 
 // syncState is the state section: the state at the start of the timeline
