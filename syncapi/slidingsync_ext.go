@@ -17,27 +17,25 @@ import (
 // connection's first request) gets the section's whole current state, as
 // a newly joined room does in /sync.
 
-func (s *SyncAPI) sectionNamed(name string) *section {
-	for i := range s.sections {
-		if s.sections[i].name == name {
-			return &s.sections[i]
+// runSection adds the part of (since, now] of every section of the stream
+// to sc: the account data stream has two (push rules, the rest).
+func (s *SyncAPI) runSection(ctx context.Context, sc *syncContext, name string) error {
+	found := false
+	for _, sec := range s.sections {
+		if sec.name != name {
+			continue
+		}
+		found = true
+		from, to := *sec.position(&sc.since), *sec.position(&sc.now)
+		if sc.full {
+			from = 0
+		}
+		if err := sec.add(ctx, sc, min(from, to), to); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	return nil
-}
-
-// runSection adds the section's part of (since, now] to sc.
-func (s *SyncAPI) runSection(ctx context.Context, sc *syncContext, name string) error {
-	sec := s.sectionNamed(name)
-	if sec == nil {
+	if !found {
 		return fmt.Errorf("no section %s", name)
-	}
-	from, to := *sec.position(&sc.since), *sec.position(&sc.now)
-	if sc.full {
-		from = 0
-	}
-	if err := sec.add(ctx, sc, min(from, to), to); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }
@@ -91,7 +89,7 @@ func (s *SyncAPI) addExtensions(ctx context.Context, req *ssRequest, ss *ssSync,
 		}
 		return sc
 	}
-	if ext.ToDevice.on() {
+	if ext.ToDevice != nil && ext.ToDevice.on() {
 		if err := s.toDeviceExtension(ctx, ext.ToDevice, newSC(nil), resp); err != nil {
 			return err
 		}
