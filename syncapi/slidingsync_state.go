@@ -1,6 +1,8 @@
 package syncapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -140,5 +142,6 @@ func (c *combinedConfig) signature() string {
 		}
 	}
 	sort.Strings(parts)
-	return strings.Join(slices.Compact(parts), "\x01")
+	sum := sha256.Sum256([]byte(strings.Join(slices.Compact(parts), "\x01")))
+	return hex.EncodeToString(sum[:16])
 }

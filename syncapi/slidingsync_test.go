@@ -225,7 +225,7 @@ func TestSlidingSyncInvitesAndSubscriptions(t *testing.T) {
 			"ranges": [][]int{{0, 9}}, "timeline_limit": 0, "required_state": [][]string{}, "filters": map[string]any{"is_invite": true},
 		}
 		body["room_subscriptions"] = map[string]any{
-			mine:                    map[string]any{"timeline_limit": 1, "required_state": [][]string{{"*", "*"}}},
+			mine:                   map[string]any{"timeline_limit": 1, "required_state": [][]string{{"*", "*"}}},
 			"!unknown:example.org": map[string]any{"timeline_limit": 1, "required_state": [][]string{}},
 		}
 		s := slidingSyncUntil(t, alice, "", body, "the invite and the message", func(s ssResp) bool {
