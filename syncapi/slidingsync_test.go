@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -155,6 +156,15 @@ func TestSlidingSyncListsTimelineAndRequiredState(t *testing.T) {
 		if s.Rooms[r3].BumpStamp >= one.BumpStamp {
 			t.Errorf("bump_stamp r3 %d >= r1 %d", s.Rooms[r3].BumpStamp, one.BumpStamp)
 		}
+
+		t.Run("pos and prev_batch page /messages", func(t *testing.T) {
+			for _, from := range []string{s.Pos, one.PrevBatch} {
+				res := alice.MustDo(t, http.MethodGet, v3+"/rooms/"+esc(r1)+"/messages?dir=b&limit=50&from="+url.QueryEscape(from), nil, http.StatusOK)
+				if chunk, _ := res["chunk"].([]any); len(chunk) == 0 {
+					t.Errorf("/messages from %s: no events", from)
+				}
+			}
+		})
 
 		t.Run("an incremental request has only what changed", func(t *testing.T) {
 			again := slidingSync(t, alice, s.Pos, 0, body)
