@@ -141,3 +141,16 @@ func (s *SyncAPI) recordSent(ctx context.Context, k ssConnKey, sent map[string]s
 	})
 	return pos, err
 }
+
+// deleteConnectionsOf drops the sliding sync connections of deleted
+// devices, in the transaction that records the deletion.
+func deleteConnectionsOf(ctx context.Context, tx *storage.Tx, userID string, deviceIDs []string) error {
+	for _, d := range deviceIDs {
+		for _, t := range []string{"syncapi_sliding_sync_rooms", "syncapi_sliding_sync_positions"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE user_id = $1 AND device_id = $2`, userID, d); err != nil {
+				return fmt.Errorf("deleting the sliding sync connections of a deleted device: %w", err)
+			}
+		}
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package syncapi
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,8 +148,13 @@ func parseSlidingSync(req *ssRequest, query map[string][]string, userID string) 
 		}
 		req.RoomSubscriptions[roomID] = c
 	}
-	if td := req.Extensions.ToDevice; td != nil && td.Limit != nil && *td.Limit < 0 {
-		return 0, errcode.InvalidParam("to_device.limit must not be negative")
+	if td := req.Extensions.ToDevice; td != nil {
+		if td.Limit != nil && *td.Limit < 0 {
+			return 0, errcode.InvalidParam("extensions.to_device.limit must not be negative")
+		}
+		if n, err := strconv.ParseInt(td.Since, 10, 64); td.Since != "" && (err != nil || n < 0) {
+			return 0, errcode.InvalidParam("extensions.to_device.since is not a to-device position")
+		}
 	}
 	return min(timeout, maxSyncTimeout), nil
 }

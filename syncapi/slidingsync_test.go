@@ -374,6 +374,8 @@ func TestSlidingSyncBadRequests(t *testing.T) {
 			{"negative timeline limit", "", alice, map[string]any{"lists": map[string]any{"a": map[string]any{"ranges": [][]int{{0, 1}}, "timeline_limit": -1}}}, "M_INVALID_PARAM"},
 			{"bad required_state", "", alice, map[string]any{"room_subscriptions": map[string]any{"!a:b": map[string]any{"required_state": [][]string{{"x"}}}}}, "M_INVALID_PARAM"},
 			{"not a room ID", "", alice, map[string]any{"room_subscriptions": map[string]any{"a": map[string]any{}}}, "M_INVALID_PARAM"},
+			{"bad to_device since", "", alice, map[string]any{"extensions": map[string]any{"to_device": map[string]any{"enabled": true, "since": "x"}}}, "M_INVALID_PARAM"},
+			{"bad set_presence", "", alice, map[string]any{"set_presence": "away"}, "M_INVALID_PARAM"},
 			{"wrong shape", "", alice, map[string]any{"lists": []int{1}}, "M_BAD_JSON"},
 		}
 		for _, tt := range tests {
