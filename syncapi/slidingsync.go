@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/ocomms/ocomms/internal/httpapi"
 )
@@ -48,26 +47,16 @@ func (s *SyncAPI) handleSlidingSync(r *http.Request, device *httpapi.Device) (an
 		resp, _, err := s.computeSlidingSync(ctx, &req, device, key, pos, sent)
 		return resp, err
 	}
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	w := s.notifier.register(device.UserID)
-	defer s.notifier.unregister(w)
-	for {
-		resp, watch, err := s.computeSlidingSync(ctx, &req, device, key, pos, sent)
-		if err != nil || !resp.empty() {
-			return resp, err
-		}
-		s.notifier.watch(w, watch.rooms, false)
-		select {
-		case <-w.ch:
-		case <-deadline.C:
-			return resp, nil
-		case <-s.notifier.done:
-			return resp, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	var resp *ssResponse
+	err = s.parkUntil(ctx, device.UserID, timeout, func() (bool, syncWatch, error) {
+		r, watch, err := s.computeSlidingSync(ctx, &req, device, key, pos, sent)
+		resp = r
+		return err == nil && !r.empty(), watch, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return resp, nil
 }
 
 // computeSlidingSync builds one response from the connection's rooms as of

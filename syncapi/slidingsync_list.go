@@ -42,14 +42,7 @@ func (s *SyncAPI) ssRoomList(ctx context.Context, userID string, now int64, sent
 	if err != nil {
 		return nil, nil, err
 	}
-	byRoom := map[string][]stateRow{}
-	var order []string
-	for _, h := range history {
-		if _, ok := byRoom[h.roomID]; !ok {
-			order = append(order, h.roomID)
-		}
-		byRoom[h.roomID] = append(byRoom[h.roomID], h)
-	}
+	byRoom, order := groupByRoom(history)
 	all := map[string]*ssCandidate{}
 	var list []*ssCandidate
 	for _, roomID := range order {

@@ -103,14 +103,7 @@ func (s *SyncAPI) syncRooms(ctx context.Context, sc *syncContext, watch *syncWat
 	if err != nil {
 		return err
 	}
-	byRoom := map[string][]stateRow{}
-	var order []string
-	for _, h := range history {
-		if _, ok := byRoom[h.roomID]; !ok {
-			order = append(order, h.roomID)
-		}
-		byRoom[h.roomID] = append(byRoom[h.roomID], h)
-	}
+	byRoom, order := groupByRoom(history)
 	// On an incremental sync only rooms with events in the range can have
 	// anything new; finding them is one range scan of the stream.
 	var active map[string]bool
@@ -144,6 +137,20 @@ func (s *SyncAPI) syncRooms(ctx context.Context, sc *syncContext, watch *syncWat
 		}
 	}
 	return nil
+}
+
+// groupByRoom groups membership rows by room, the rooms in order of their
+// first row.
+func groupByRoom(history []stateRow) (map[string][]stateRow, []string) {
+	out := map[string][]stateRow{}
+	var order []string
+	for _, h := range history {
+		if _, ok := out[h.roomID]; !ok {
+			order = append(order, h.roomID)
+		}
+		out[h.roomID] = append(out[h.roomID], h)
+	}
+	return out, order
 }
 
 func activeRow(rows []stateRow, p int64) *stateRow {
