@@ -105,5 +105,8 @@ func (c *ClientAPI) Register(routes httpapi.Routes) {
 	registerVersions(routes.Client)
 	registerCapabilities(routes.Client, c.cfg, c.authn)
 	registerWellKnown(routes.Client, c.cfg.WellKnown)
+	registerVoIP(routes.Client, c.cfg.TURN, c.authn)
+	registerThirdParty(routes.Client, c.authn)
+	registerThreePID(routes.Client, c.authn)
 	c.rooms.Register(routes)
 }

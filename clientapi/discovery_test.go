@@ -9,20 +9,20 @@ import (
 	"github.com/ocomms/ocomms/spec/roomversion"
 )
 
-func TestVersionsAdvertisesR0ToV1_2(t *testing.T) {
+func TestVersionsAdvertisesR0ToV1_6(t *testing.T) {
 	srv := testserver.Start(t, testserver.Config(t, testserver.Backends()[0]))
 	res := srv.Anonymous().MustDo(t, http.MethodGet, "/_matrix/client/versions", nil, http.StatusOK)
 	var versions []string
 	for _, v := range res["versions"].([]any) {
 		versions = append(versions, v.(string))
 	}
-	for _, want := range []string{"r0.0.1", "r0.5.0", "r0.6.1", "v1.1", "v1.2"} {
+	for _, want := range []string{"r0.0.1", "r0.5.0", "r0.6.1", "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6"} {
 		if !slices.Contains(versions, want) {
 			t.Errorf("versions %v lack %s", versions, want)
 		}
 	}
-	if slices.Contains(versions, "v1.3") {
-		t.Errorf("versions %v claim v1.3, whose /relations is not served", versions)
+	if slices.Contains(versions, "v1.7") {
+		t.Errorf("versions %v claim v1.7, whose /appservice/{appserviceId}/ping is not served", versions)
 	}
 	if _, ok := res["unstable_features"].(map[string]any); !ok {
 		t.Errorf("unstable_features is not an object: %v", res)

@@ -228,17 +228,11 @@ func TestLongPollWakesOnAccountData(t *testing.T) {
 
 func TestAccountDataThroughOneInstanceWakesSyncParkedOnAnother(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		if b.Name == "sqlite+embedded" {
-			t.Skip("two instances share PostgreSQL and an external NATS")
-		}
-		cfg := testserver.Config(t, b)
-		instA := testserver.Start(t, cfg)
-		instB := testserver.Start(t, cfg)
+		instA, instB := testserver.StartTwoInstances(t, b, testserver.Config(t, b))
 		alice := instA.NewUser(t, "alice")
-		onB := *alice
-		onB.BaseURL = instB.URL
-		token := syncAccountData(t, &onB, nil).NextBatch
-		parkedSyncWakes(t, &onB, token, "org.example.across", func() {
+		onB := alice.On(instB)
+		token := syncAccountData(t, onB, nil).NextBatch
+		parkedSyncWakes(t, onB, token, "org.example.across", func() {
 			putGlobal(t, alice, "org.example.across", map[string]any{"from": "A"})
 		})
 	})

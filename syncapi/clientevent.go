@@ -73,6 +73,9 @@ func (f *formatter) format(e *eventRow, withRedaction bool) json.RawMessage {
 	if withRedaction && e.redactionPDU != nil {
 		unsigned["redacted_because"] = f.format(&eventRow{eventID: e.redactedBy, roomID: e.roomID, pdu: e.redactionPDU}, false)
 	}
+	if rel := f.relations(e.relations); rel != nil {
+		unsigned["m.relations"] = rel
+	}
 	if e.txnID != "" && e.txnUser == f.userID && e.txnDevice == f.deviceID {
 		unsigned["transaction_id"] = e.txnID
 	}
@@ -119,6 +122,35 @@ func (f *formatter) format(e *eventRow, withRedaction bool) json.RawMessage {
 	}
 	data, _ := json.Marshal(out)
 	return data
+}
+
+// relations is the m.relations of unsigned for a bundle, nil when empty.
+// Events inside it are formatted like the event itself.
+// https://spec.matrix.org/latest/client-server-api/#aggregations-of-child-events
+func (f *formatter) relations(b *bundle) map[string]any {
+	if b == nil {
+		return nil
+	}
+	out := map[string]any{}
+	if t := b.thread; t != nil {
+		out["m.thread"] = map[string]any{
+			"latest_event": f.event(t.latest), "count": t.count, "current_user_participated": t.participated,
+		}
+	}
+	if b.replace != nil {
+		out["m.replace"] = f.event(b.replace)
+	}
+	if len(b.references) > 0 {
+		chunk := make([]map[string]string, len(b.references))
+		for i, id := range b.references {
+			chunk[i] = map[string]string{"event_id": id}
+		}
+		out["m.reference"] = map[string]any{"chunk": chunk}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // onlyFields keeps the dot-separated paths of event_fields.

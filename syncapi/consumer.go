@@ -157,6 +157,9 @@ func (s *SyncAPI) storeOutput(ctx context.Context, oe *api.OutputEvent, ev *even
 				return err
 			}
 		}
+		if err := recordRelations(ctx, tx, pos, ev, oe.RedactsEventID); err != nil {
+			return err
+		}
 		if oe.RedactsEventID != "" {
 			return applyRedaction(ctx, tx, oe.RedactsEventID, ev.EventID())
 		}

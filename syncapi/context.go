@@ -54,8 +54,11 @@ func (s *SyncAPI) visibleEvent(r *http.Request, device *httpapi.Device) (*eventR
 // handleEvent serves GET /rooms/{roomId}/event/{eventId}.
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3roomsroomideventeventid
 func (s *SyncAPI) handleEvent(r *http.Request, device *httpapi.Device) (any, error) {
-	ev, _, _, err := s.visibleEvent(r, device)
+	ev, vis, now, err := s.visibleEvent(r, device)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.attachBundles(r.Context(), device.UserID, now, roomEvents{vis: vis, events: []*eventRow{ev}}); err != nil {
 		return nil, err
 	}
 	return newFormatter(device.UserID, device.DeviceID, nil).event(ev), nil
@@ -74,7 +77,7 @@ func (s *SyncAPI) handleContext(r *http.Request, device *httpapi.Device) (any, e
 	if err != nil {
 		return nil, err
 	}
-	ev, vis, _, err := s.visibleEvent(r, device)
+	ev, vis, now, err := s.visibleEvent(r, device)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +128,10 @@ func (s *SyncAPI) handleContext(r *http.Request, device *httpapi.Device) (any, e
 	}
 	stateEvs = slices.DeleteFunc(stateEvs, func(e *eventRow) bool { return !filter.matches(e) })
 
+	if err := s.attachBundles(ctx, device.UserID, now,
+		roomEvents{vis: vis, events: slices.Concat([]*eventRow{ev}, before.events, after.events)}); err != nil {
+		return nil, err
+	}
 	fm := newFormatter(device.UserID, device.DeviceID, nil)
 	return contextResponse{
 		Event:        fm.event(ev),

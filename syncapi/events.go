@@ -25,6 +25,9 @@ type eventRow struct {
 	txnUser      string
 	txnDevice    string
 	txnID        string
+	// relations are the bundled aggregations, set by attachBundles
+	// before formatting; nil when the event has none or none were loaded.
+	relations *bundle
 }
 
 // point is the topological point just after the event.
@@ -124,6 +127,9 @@ type pageQuery struct {
 	// events must lie after it; inclusive forwards).
 	stop  *roomPoint
 	limit int
+	// related, when set, reads only the children of an event
+	// (relations.go).
+	related *relationScope
 }
 
 // page returns up to q.limit events from q.from in direction q.dir.
@@ -131,23 +137,30 @@ func (s *SyncAPI) page(ctx context.Context, q pageQuery) ([]*eventRow, error) {
 	args := []any{q.roomID}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	where := []string{"e.room_id = $1"}
+	// t is the table whose depth and stream_pos order the page: the
+	// relations' own copy when paging children, so their index serves it.
+	t, with, join := "e", "", ""
+	if q.related != nil {
+		t = "rel"
+		with, join = q.related.sql(arg, &where)
+	}
 	cond := func(p roomPoint, after bool) string {
 		// after: events strictly after the point; otherwise at or before.
 		if p.topo == nil {
 			if after {
-				return "e.stream_pos > " + arg(p.stream)
+				return t + ".stream_pos > " + arg(p.stream)
 			}
-			return "e.stream_pos <= " + arg(p.stream)
+			return t + ".stream_pos <= " + arg(p.stream)
 		}
 		d, d2, ps := arg(p.topo.Depth), arg(p.topo.Depth), arg(p.topo.Pos)
 		if after {
-			return fmt.Sprintf("(e.depth > %s OR (e.depth = %s AND e.stream_pos > %s))", d, d2, ps)
+			return fmt.Sprintf("(%[1]s.depth > %[2]s OR (%[1]s.depth = %[3]s AND %[1]s.stream_pos > %[4]s))", t, d, d2, ps)
 		}
-		return fmt.Sprintf("(e.depth < %s OR (e.depth = %s AND e.stream_pos <= %s))", d, d2, ps)
+		return fmt.Sprintf("(%[1]s.depth < %[2]s OR (%[1]s.depth = %[3]s AND %[1]s.stream_pos <= %[4]s))", t, d, d2, ps)
 	}
-	order := "e.depth DESC, e.stream_pos DESC"
+	order := t + ".depth DESC, " + t + ".stream_pos DESC"
 	if q.dir == forwards {
-		order = "e.depth ASC, e.stream_pos ASC"
+		order = t + ".depth ASC, " + t + ".stream_pos ASC"
 		where = append(where, cond(q.from, true))
 		if q.stop != nil {
 			where = append(where, cond(*q.stop, false))
@@ -158,7 +171,7 @@ func (s *SyncAPI) page(ctx context.Context, q pageQuery) ([]*eventRow, error) {
 			where = append(where, cond(*q.stop, true))
 		}
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+eventColumns+` WHERE `+strings.Join(where, " AND ")+
+	rows, err := s.db.Query(ctx, with+`SELECT `+eventColumns+join+` WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY `+order+` LIMIT `+arg(q.limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("paginating %s: %w", q.roomID, err)

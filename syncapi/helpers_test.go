@@ -228,3 +228,32 @@ func waitForEvent(t *testing.T, c *testserver.Client, token, roomID, eventID str
 	})
 	return s.NextBatch
 }
+
+// getJSON GETs path, fails unless it answers 200, and decodes the body
+// into v.
+func getJSON(t *testing.T, c *testserver.Client, path string, v any) {
+	t.Helper()
+	resp := c.Do(t, http.MethodGet, path, nil)
+	if resp.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, resp.Status, resp.Body)
+	}
+	resp.JSON(t, v)
+}
+
+// errorCase is a GET that must fail with the spec's error.
+type errorCase struct {
+	name   string
+	client *testserver.Client
+	path   string
+	status int
+	code   string
+}
+
+func checkErrors(t *testing.T, cases []errorCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			wantError(t, tt.client.Do(t, http.MethodGet, tt.path, nil), tt.status, tt.code)
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -57,15 +58,9 @@ func (s *SyncAPI) handleMessages(r *http.Request, device *httpapi.Device) (any, 
 	if err != nil {
 		return nil, err
 	}
-	var from, to *roomPoint
-	for name, dst := range map[string]**roomPoint{"from": &from, "to": &to} {
-		if v := q.Get(name); v != "" {
-			p, err := parseRoomPoint(v)
-			if err != nil {
-				return nil, err
-			}
-			*dst = &p
-		}
+	from, to, err := fromTo(q)
+	if err != nil {
+		return nil, err
 	}
 
 	ctx := r.Context()
@@ -90,6 +85,9 @@ func (s *SyncAPI) handleMessages(r *http.Request, device *httpapi.Device) (any, 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.attachBundles(ctx, device.UserID, now, roomEvents{vis: vis, events: pg.events}); err != nil {
+		return nil, err
+	}
 	fm := newFormatter(device.UserID, device.DeviceID, nil)
 	resp := messagesResponse{Chunk: fm.events(pg.events), Start: from.String()}
 	if pg.next != nil {
@@ -103,6 +101,21 @@ func (s *SyncAPI) handleMessages(r *http.Request, device *httpapi.Device) (any, 
 		resp.State = fm.events(members)
 	}
 	return resp, nil
+}
+
+// fromTo reads the from and to pagination tokens of /messages and
+// /relations; nil when absent.
+func fromTo(q url.Values) (from, to *roomPoint, err error) {
+	for name, dst := range map[string]**roomPoint{"from": &from, "to": &to} {
+		if v := q.Get(name); v != "" {
+			p, err := parseRoomPoint(v)
+			if err != nil {
+				return nil, nil, err
+			}
+			*dst = &p
+		}
+	}
+	return from, to, nil
 }
 
 func parseLimit(v string) (int, error) {
@@ -144,6 +157,8 @@ type paginateRequest struct {
 	limit  int
 	filter *RoomEventFilter
 	vis    *visibility
+	// related, when set, pages only an event's children.
+	related *relationScope
 }
 
 type pageResult struct {
@@ -161,7 +176,7 @@ func (s *SyncAPI) paginate(ctx context.Context, p paginateRequest) (pageResult, 
 	scanned := 0
 	batch := min(max(p.limit+1, 20), 500)
 	for len(res.events) < p.limit {
-		evs, err := s.page(ctx, pageQuery{roomID: p.roomID, dir: p.dir, from: cursor, stop: p.to, limit: batch})
+		evs, err := s.page(ctx, pageQuery{roomID: p.roomID, dir: p.dir, from: cursor, stop: p.to, limit: batch, related: p.related})
 		if err != nil {
 			return res, err
 		}
@@ -176,7 +191,7 @@ func (s *SyncAPI) paginate(ctx context.Context, p paginateRequest) (pageResult, 
 				// the last stored event.
 				if i < len(evs)-1 || len(evs) == batch {
 					res.next = &cursor
-				} else if more, err := s.page(ctx, pageQuery{roomID: p.roomID, dir: p.dir, from: cursor, stop: p.to, limit: 1}); err != nil {
+				} else if more, err := s.page(ctx, pageQuery{roomID: p.roomID, dir: p.dir, from: cursor, stop: p.to, limit: 1, related: p.related}); err != nil {
 					return res, err
 				} else if len(more) > 0 {
 					res.next = &cursor

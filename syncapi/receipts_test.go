@@ -145,16 +145,10 @@ func TestReceiptWakesParkedSync(t *testing.T) {
 
 func TestReceiptOnOneInstanceWakesSyncParkedOnAnother(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		if b.Name == "sqlite+embedded" {
-			t.Skip("two instances share PostgreSQL and an external NATS")
-		}
-		cfg := testserver.Config(t, b)
-		instA := testserver.Start(t, cfg)
-		instB := testserver.Start(t, cfg)
+		instA, instB := testserver.StartTwoInstances(t, b, testserver.Config(t, b))
 		alice, bob, roomID, eventID, aliceTok, _ := twoInRoom(t, instA)
-		onB := *alice
-		onB.BaseURL = instB.URL
-		parkedSyncWakesForReceipt(t, &onB, aliceTok, bob, roomID, eventID)
+		onB := alice.On(instB)
+		parkedSyncWakesForReceipt(t, onB, aliceTok, bob, roomID, eventID)
 	})
 }
 

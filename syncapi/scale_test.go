@@ -13,26 +13,20 @@ import (
 
 func TestMessageOnOneInstanceWakesSyncParkedOnAnother(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		if b.Name == "sqlite+embedded" {
-			t.Skip("two instances share PostgreSQL and an external NATS")
-		}
-		cfg := testserver.Config(t, b)
-		instA := testserver.Start(t, cfg)
-		instB := testserver.Start(t, cfg)
+		instA, instB := testserver.StartTwoInstances(t, b, testserver.Config(t, b))
 		alice := instA.NewUser(t, "alice")
 		roomID := createRoom(t, alice, nil)
 		tokenA := waitForEvent(t, alice, "", roomID, send(t, alice, roomID, "t1", "first"))
 
 		// The same device, talking to instance B.
-		onB := *alice
-		onB.BaseURL = instB.URL
+		onB := alice.On(instB)
 		// A token handed out by A resumes on B without repeating anything.
-		if s := sync(t, &onB, since(tokenA, 0)); len(s.Rooms.Join) != 0 {
+		if s := sync(t, onB, since(tokenA, 0)); len(s.Rooms.Join) != 0 {
 			t.Errorf("B repeated events already delivered by A: %+v", s.Rooms.Join)
 		}
 
 		got := make(chan syncResp, 1)
-		go func() { got <- sync(t, &onB, since(tokenA, 30*time.Second)) }()
+		go func() { got <- sync(t, onB, since(tokenA, 30*time.Second)) }()
 		send(t, alice, roomID, "t2", "across instances")
 		select {
 		case s := <-got:

@@ -197,7 +197,49 @@ CREATE TABLE syncapi_presence (
 CREATE INDEX syncapi_presence_pos ON syncapi_presence (stream_pos);
 `,
 }, {
+	// syncapi_relations holds one row per event whose content carries a
+	// well-formed m.relates_to with a rel_type (event_id is the child,
+	// parent_id the event it points at), with the child's ordering and
+	// the fields the aggregations and filters need, so paging a parent's
+	// children never reads event JSON. A redacted child loses its row.
+	// syncapi_threads is each thread root with the stream position of
+	// the latest m.thread child, the order of GET /threads.
 	Version: 7,
+	Name:    "event relationships and threads",
+	Up: `
+CREATE TABLE syncapi_relations (
+	event_id        TEXT PRIMARY KEY,
+	room_id         TEXT NOT NULL,
+	parent_id       TEXT NOT NULL,
+	rel_type        TEXT NOT NULL,
+	aggregation_key TEXT,
+	event_type      TEXT NOT NULL,
+	sender          TEXT NOT NULL,
+	origin_ts       BIGINT NOT NULL,
+	depth           BIGINT NOT NULL,
+	stream_pos      BIGINT NOT NULL
+);
+CREATE INDEX syncapi_relations_parent ON syncapi_relations (parent_id, depth, stream_pos);
+CREATE INDEX syncapi_relations_parent_sender ON syncapi_relations (parent_id, rel_type, sender);
+
+CREATE TABLE syncapi_threads (
+	root_id    TEXT PRIMARY KEY,
+	room_id    TEXT NOT NULL,
+	latest_pos BIGINT NOT NULL
+);
+CREATE INDEX syncapi_threads_room ON syncapi_threads (room_id, latest_pos);
+
+-- Events stored before this migration, at stream positions up to
+-- pending_upto, still have their relationships to be read; the
+-- backfill (relations_backfill.go) lowers it and deletes the row when done.
+CREATE TABLE syncapi_relations_backfill (
+	pending_upto BIGINT NOT NULL
+);
+INSERT INTO syncapi_relations_backfill (pending_upto)
+	SELECT position FROM syncapi_stream_positions WHERE stream = 'room_events' AND position > 0;
+`,
+}, {
+	Version: 8,
 	Name:    "sliding sync connections",
 	// A sliding sync connection is (user_id, device_id, conn_id). Its
 	// positions are the pos values it handed out and may still be

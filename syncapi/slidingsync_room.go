@@ -59,9 +59,15 @@ func (s *SyncAPI) roomResult(ctx context.Context, ss *ssSync, c *ssCandidate, cf
 	}
 	limit := cfg.timelineLimit
 	tf := RoomEventFilter{EventFilter: EventFilter{Limit: &limit}}
-	picked, limited, start, err := s.timelineWindow(ctx, rs, &tf, from, upTo)
+	picked, limited, start, vis, err := s.timelineWindow(ctx, rs, &tf, from, upTo)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(picked) > 0 {
+		// Bundled aggregations (edits, threads, references), as /sync.
+		if err := s.attachBundles(ctx, ss.userID, upTo, roomEvents{vis: vis, events: picked}); err != nil {
+			return nil, nil, err
+		}
 	}
 	room := &ssRoom{
 		Initial: initial, ExpandedTimeline: expanded, Timeline: ss.fm.events(picked), Limited: limited,

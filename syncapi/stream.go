@@ -67,6 +67,8 @@ type syncContext struct {
 	since, now, next syncToken
 	// ignored are the users whose events the user does not receive.
 	ignored map[string]bool
+	// timelines wait for their aggregations (sync_bundles.go).
+	timelines []pendingTimeline
 }
 
 // joinedRoom returns the room's entry in rooms.join, adding an empty one

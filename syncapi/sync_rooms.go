@@ -136,7 +136,7 @@ func (s *SyncAPI) syncRooms(ctx context.Context, sc *syncContext, watch *syncWat
 			return fmt.Errorf("sync of room %s: %w", roomID, err)
 		}
 	}
-	return nil
+	return s.formatTimelines(ctx, sc, now)
 }
 
 // groupByRoom groups membership rows by room, the rooms in order of their
@@ -202,11 +202,13 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 		if newly {
 			rs.sc.newlyJoined[rs.roomID] = true
 		}
-		if newly || rs.req.fullState || len(entry.timeline.Events) > 0 || len(entry.state) > 0 {
-			resp.Rooms.Join[rs.roomID] = &joinedRoom{
+		if newly || rs.req.fullState || len(entry.picked) > 0 || len(entry.state) > 0 {
+			jr := &joinedRoom{
 				Timeline: entry.timeline, State: newEventsList(entry.state),
 				AccountData: newEventsList(nil), Ephemeral: newEventsList(nil), Summary: entry.summary,
 			}
+			resp.Rooms.Join[rs.roomID] = jr
+			rs.deferTimeline(&jr.Timeline, entry)
 		}
 	case "invite", "knock":
 		if !initial && !changed && !rs.req.fullState {
@@ -252,9 +254,11 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 		if err != nil {
 			return err
 		}
-		resp.Rooms.Leave[rs.roomID] = &leftRoom{
+		lr := &leftRoom{
 			Timeline: entry.timeline, State: newEventsList(entry.state), AccountData: newEventsList(nil),
 		}
+		resp.Rooms.Leave[rs.roomID] = lr
+		rs.deferTimeline(&lr.Timeline, entry)
 	}
 	return nil
 }
@@ -263,18 +267,24 @@ type roomEntry struct {
 	timeline timeline
 	state    []json.RawMessage
 	summary  *roomSummary
+	// picked are the timeline's events, formatted into timeline.Events by
+	// formatTimelines; vis is the user's view of the room they were read
+	// with.
+	picked []*eventRow
+	vis    *visibility
 }
 
 // roomEntry computes the timeline of (from, upTo] and the state the client
 // lacks when it holds the state at stateFrom.
 func (s *SyncAPI) roomEntry(ctx context.Context, rs *roomSync, from, stateFrom, upTo int64, joined bool) (*roomEntry, error) {
-	picked, limited, start, err := s.timelineWindow(ctx, rs, &rs.req.filter.Room.Timeline, from, upTo)
+	picked, limited, start, vis, err := s.timelineWindow(ctx, rs, &rs.req.filter.Room.Timeline, from, upTo)
 	if err != nil {
 		return nil, err
 	}
-	entry := &roomEntry{timeline: timeline{
-		Events: rs.fm.events(picked), Limited: limited, PrevBatch: syncToken{Rooms: start}.String(),
-	}}
+	// The events are formatted once the whole sync is known, so the
+	// aggregations of every room's timeline load together (sync_bundles.go).
+	entry := &roomEntry{timeline: timeline{Limited: limited, PrevBatch: syncToken{Rooms: start}.String()},
+		picked: picked, vis: vis}
 	state, err := s.syncState(ctx, rs, picked, stateFrom, start, upTo)
 	if err != nil {
 		return nil, err
@@ -294,8 +304,9 @@ func (s *SyncAPI) roomEntry(ctx context.Context, rs *roomSync, from, stateFrom, 
 // timelineWindow picks the latest events of (from, upTo] the user may see
 // and the filter matches, at most the filter's limit: the events in
 // stream order, whether more were left out, and the stream position just
-// before the first one (the timeline's prev_batch).
-func (s *SyncAPI) timelineWindow(ctx context.Context, rs *roomSync, tf *RoomEventFilter, from, upTo int64) ([]*eventRow, bool, int64, error) {
+// before the first one (the timeline's prev_batch), and the user's view
+// of the room they were read with.
+func (s *SyncAPI) timelineWindow(ctx context.Context, rs *roomSync, tf *RoomEventFilter, from, upTo int64) ([]*eventRow, bool, int64, *visibility, error) {
 	limit := tf.timelineLimit()
 	vis := &visibility{userID: rs.req.device.UserID, member: rs.member, ignored: rs.sc.ignored}
 	var spansLoaded bool
@@ -308,11 +319,11 @@ scan:
 	for {
 		batch, err := s.roomRange(ctx, rs.roomID, from, cursor, batchSize)
 		if err != nil {
-			return nil, false, 0, err
+			return nil, false, 0, nil, err
 		}
 		if len(batch) > 0 && !spansLoaded {
 			if vis.spans, err = s.visibilityHistory(ctx, rs.roomID); err != nil {
-				return nil, false, 0, err
+				return nil, false, 0, nil, err
 			}
 			spansLoaded = true
 		}
@@ -345,7 +356,7 @@ scan:
 	} else if limited {
 		start = cursor
 	}
-	return picked, limited, start, nil
+	return picked, limited, start, vis, nil
 }
 
 // syncState is the state section: the state at the start of the timeline

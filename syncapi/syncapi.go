@@ -1,5 +1,5 @@
-// Package syncapi serves what clients read: /sync, /messages, /context and
-// the ephemeral streams. It keeps its own read-optimised copy of rooms,
+// Package syncapi serves what clients read: /sync, /messages, /context,
+// /relations, /threads and the ephemeral streams. It keeps its own read-optimised copy of rooms,
 // filled from the roomserver's output stream, and never writes room state.
 package syncapi
 
@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocomms/ocomms/bus"
 	clientapi "github.com/ocomms/ocomms/clientapi/api"
+	"github.com/ocomms/ocomms/internal/background"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/roomserver/api"
@@ -39,6 +40,10 @@ type SyncAPI struct {
 	consumers []consumer
 	// typing is who types where, read from the typing stream.
 	typing *typingState
+
+	// backfill records the relationships of events stored before
+	// syncapi_relations existed (relations_backfill.go).
+	backfill background.Loop
 
 	stop    context.CancelFunc
 	subs    []bus.Subscription
@@ -94,6 +99,9 @@ func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerMembers(routes)
 	s.registerKeyChanges(routes)
 	s.registerDehydratedEvents(routes)
+	s.registerRelations(routes)
+	s.registerThreads(routes)
+	s.registerTimestampToEvent(routes)
 }
 
 // Start subscribes to wake-ups first, so no commit after the consumers
@@ -140,6 +148,7 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		defer close(s.done)
 		s.expireTyping(runCtx)
 	}()
+	s.backfill.Start(s.backfillRelations)
 	return nil
 }
 
@@ -157,6 +166,9 @@ func (s *SyncAPI) stopSubscriptions() {
 // stream) and the wake-up subscription.
 func (s *SyncAPI) Stop(ctx context.Context) error {
 	s.notifier.close()
+	if _, err := s.backfill.Stop(ctx); err != nil {
+		s.log.Warn("the relations backfill did not stop in time", slog.Any("error", err))
+	}
 	if s.stop == nil {
 		return nil
 	}

@@ -238,12 +238,9 @@ type instances struct {
 // which belong to one process.
 func twoInstances(t *testing.T, b testserver.Backend, change func(*config.Config)) instances {
 	t.Helper()
-	if b.Name == "sqlite+embedded" {
-		t.Skip("two instances share PostgreSQL and an external NATS")
-	}
 	in := instances{cfg: testserver.Config(t, b)}
 	change(&in.cfg)
-	in.a, in.b = testserver.Start(t, in.cfg), testserver.Start(t, in.cfg)
+	in.a, in.b = testserver.StartTwoInstances(t, b, in.cfg)
 	in.alice, in.bob = in.a.NewUser(t, "alice"), in.a.NewUser(t, "bob")
 	in.roomID = sharedRoom(t, in.alice, in.bob)
 	return in
@@ -251,9 +248,7 @@ func twoInstances(t *testing.T, b testserver.Backend, change func(*config.Config
 
 // onB is c talking to instance B.
 func (in instances) onB(c *testserver.Client) *testserver.Client {
-	onB := *c
-	onB.BaseURL = in.b.URL
-	return &onB
+	return c.On(in.b)
 }
 
 // parkedSync starts a long-polling sync that leaves c's presence alone.

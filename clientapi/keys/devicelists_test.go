@@ -48,11 +48,8 @@ func TestDeviceListChangesReachUsersSharingARoom(t *testing.T) {
 
 func TestDeviceListChangesReachUsersOnAnotherInstance(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		if b.Name == "sqlite+embedded" {
-			t.Skip("two instances share PostgreSQL and an external NATS")
-		}
-		cfg := testserver.Config(t, b)
-		deviceListsScenario(t, testserver.Start(t, cfg), testserver.Start(t, cfg))
+		instA, instB := testserver.StartTwoInstances(t, b, testserver.Config(t, b))
+		deviceListsScenario(t, instA, instB)
 	})
 }
 

@@ -2,6 +2,7 @@ package clienttest
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"maunium.net/go/mautrix/synapseadmin"
 
 	"github.com/ocomms/ocomms/internal/testserver"
+	"github.com/ocomms/ocomms/spec/b64"
+	"github.com/ocomms/ocomms/spec/signing"
 )
 
 // newUser registers a user through the shared-secret admin API, as
@@ -84,7 +87,7 @@ func has(timeline []*event.Event, ids ...id.EventID) bool {
 	return true
 }
 
-func TestMautrixClientsChatReactEditRedactAndThread(t *testing.T) {
+func TestMautrixClientsChatReactEditRedactThreadAndUploadKeys(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
 		srv := testserver.Start(t, testserver.Config(t, b))
 		ctx := t.Context()
@@ -159,6 +162,21 @@ func TestMautrixClientsChatReactEditRedactAndThread(t *testing.T) {
 			t.Errorf("the redacted reaction lacks redacted_because: %+v", gone.Unsigned)
 		}
 
+		// Alice's device publishes its keys; bob's client finds them, and
+		// alice's sync counts her one-time keys.
+		uploadDeviceKeys(t, alice)
+		keys, err := bob.QueryKeys(ctx, &mautrix.ReqQueryKeys{DeviceKeys: mautrix.DeviceKeysRequest{alice.UserID: {}}})
+		if err != nil {
+			t.Fatalf("query keys: %v", err)
+		}
+		if dk, ok := keys.DeviceKeys[alice.UserID][alice.DeviceID]; !ok || dk.Keys.GetEd25519(alice.DeviceID) == "" {
+			t.Errorf("bob does not see alice's device keys: %+v", keys.DeviceKeys)
+		}
+		aliceSync := &syncer{cli: alice}
+		aliceSync.until(t, "alice's one-time key count", "", func(_ []*event.Event, resp *mautrix.RespSync) bool {
+			return resp.DeviceOTKCount.SignedCurve25519 == 1
+		})
+
 		// The state bob's client builds names the room and both members.
 		members, err := bob.JoinedMembers(ctx, room.RoomID)
 		if err != nil {
@@ -172,6 +190,52 @@ func TestMautrixClientsChatReactEditRedactAndThread(t *testing.T) {
 			t.Errorf("room name = %q, %v", name.Name, err)
 		}
 	})
+}
+
+// uploadDeviceKeys signs and uploads an ed25519 device key and one
+// signed one-time key for the client's device, as a crypto client does.
+func uploadDeviceKeys(t *testing.T, cli *mautrix.Client) {
+	t.Helper()
+	keyID, err := signing.NewKeyID("ed25519", string(cli.DeviceID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := signing.GenerateSigningKey(rand.Reader, keyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(v any) json.RawMessage {
+		t.Helper()
+		raw, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, err := signing.SignJSON(cli.UserID.String(), key, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signed
+	}
+	device := sign(map[string]any{
+		"user_id": cli.UserID, "device_id": cli.DeviceID,
+		"algorithms": []string{"m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"},
+		"keys": map[string]string{
+			"ed25519:" + string(cli.DeviceID):    b64.Encode(key.Public()),
+			"curve25519:" + string(cli.DeviceID): b64.Encode(make([]byte, 32)),
+		},
+	})
+	var req mautrix.ReqUploadKeys
+	if err := json.Unmarshal([]byte(`{"device_keys":`+string(device)+`,"one_time_keys":{"signed_curve25519:AAAAAQ":`+
+		string(sign(map[string]any{"key": b64.Encode(make([]byte, 32))}))+`}}`), &req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cli.UploadKeys(t.Context(), &req)
+	if err != nil {
+		t.Fatalf("upload keys: %v", err)
+	}
+	if resp.OneTimeKeyCounts.SignedCurve25519 != 1 {
+		t.Errorf("one_time_key_counts = %+v", resp.OneTimeKeyCounts)
+	}
 }
 
 func relation(t *testing.T, ev *event.Event) event.RelatesTo {

@@ -42,6 +42,7 @@ type Config struct {
 	WellKnown    WellKnown    `yaml:"well_known"`
 	Media        Media        `yaml:"media"`
 	Presence     Presence     `yaml:"presence"`
+	TURN         TURN         `yaml:"turn"`
 }
 
 // Presence configures whether users see each other online.
@@ -241,6 +242,7 @@ func Defaults() Config {
 		},
 		Presence: Presence{Enabled: true, OfflineAfter: 30 * time.Second},
 		Media:    defaultMedia(),
+		TURN:     defaultTURN(),
 		Limits: Limits{
 			MaxRequestBodyBytes: 1 << 20,
 			ReadHeaderTimeout:   10 * time.Second,

@@ -49,6 +49,12 @@ func TestParseRejectsBadFilesNamingTheKey(t *testing.T) {
 		{"client well-known that is not a URL", "well_known:\n  client_base_url: matrix.example.org\n", "well_known.client_base_url: must be an http(s) URL"},
 		{"login token lifetime too long", "auth:\n  login_token:\n    lifetime: 2h\n", "auth.login_token.lifetime: must be between 10s and 1h"},
 		{"nats url without scheme", "bus:\n  nats_urls: [127.0.0.1:4222]\n", "bus.nats_urls[0]: must start with nats://"},
+		{"turn uri without scheme", "turn:\n  uris: [turn.example.org:3478]\n  shared_secret: s\n", "turn.uris[0]: must start with turn: or turns:"},
+		{"turn uri without credentials", "turn:\n  uris: [\"turn:turn.example.org\"]\n", "turn.shared_secret: turn.uris needs credentials"},
+		{"turn secret and static credentials", "turn:\n  uris: [\"turn:t.example.org\"]\n  shared_secret: s\n  username: u\n  password: p\n", "not both"},
+		{"turn username without password", "turn:\n  uris: [\"turn:t.example.org\"]\n  username: u\n", "turn.username: username and password must be set together"},
+		{"turn credentials without uri", "turn:\n  shared_secret: s\n", "turn.uris: credentials are set but no TURN URI"},
+		{"turn lifetime too short", "turn:\n  user_lifetime: 1s\n", "turn.user_lifetime: must be between 1m and 168h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

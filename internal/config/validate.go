@@ -145,6 +145,7 @@ func (c Config) Validate() error {
 		}
 	}
 	c.Media.validate(bad)
+	c.TURN.validate(bad)
 
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))

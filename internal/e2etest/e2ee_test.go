@@ -263,10 +263,7 @@ func TestTwoUsersExchangeEncryptedMessages(t *testing.T) {
 
 func TestTwoUsersOnTwoInstancesExchangeEncryptedMessages(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		if b.Name == "sqlite+embedded" {
-			t.Skip("two instances share PostgreSQL and an external NATS")
-		}
-		cfg := testserver.Config(t, b)
-		exchangeEncryptedMessages(t, testserver.Start(t, cfg), testserver.Start(t, cfg))
+		instA, instB := testserver.StartTwoInstances(t, b, testserver.Config(t, b))
+		exchangeEncryptedMessages(t, instA, instB)
 	})
 }

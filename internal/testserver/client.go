@@ -151,3 +151,11 @@ func (s *Server) newUser(t *testing.T, localpart, password string, admin bool) *
 	}
 	return c
 }
+
+// On returns a copy of the client, logged in as the same device, that
+// talks to instance s.
+func (c *Client) On(s *Server) *Client {
+	other := *c
+	other.BaseURL = s.URL
+	return &other
+}

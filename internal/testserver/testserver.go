@@ -143,3 +143,15 @@ func (s *Server) waitReady(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// StartTwoInstances starts two servers on cfg, sharing its database and
+// bus as instances behind a load balancer do. Only the production backend
+// (PostgreSQL and an external NATS) can be shared: on the embedded one,
+// whose SQLite file and NATS server belong to one process, t is skipped.
+func StartTwoInstances(t *testing.T, b Backend, cfg config.Config) (*Server, *Server) {
+	t.Helper()
+	if b.Name != "postgres+nats" {
+		t.Skip("two instances share PostgreSQL and an external NATS")
+	}
+	return Start(t, cfg), Start(t, cfg)
+}
