@@ -49,8 +49,9 @@ var supportedVersions = []string{
 }
 
 // unstableFeatures advertises optional behaviour clients probe for:
-// org.matrix.msc3814 is dehydrated devices (clientapi/keys/dehydrated.go).
-var unstableFeatures = map[string]bool{"org.matrix.msc3814": true}
+// org.matrix.msc3814 is dehydrated devices (clientapi/keys/dehydrated.go),
+// org.matrix.simplified_msc3575 simplified sliding sync (syncapi/slidingsync.go).
+var unstableFeatures = map[string]bool{"org.matrix.msc3814": true, "org.matrix.simplified_msc3575": true}
 
 type versionsResponse struct {
 	Versions         []string        `json:"versions"`

@@ -252,4 +252,33 @@ ALTER TABLE syncapi_notifications ADD COLUMN actions TEXT NOT NULL DEFAULT '["no
 ALTER TABLE syncapi_notifications ADD COLUMN ts BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX syncapi_notifications_user_pos ON syncapi_notifications (user_id, stream_pos);
 ` + outbox.Schema(pushOutboxTable),
+}, {
+	Version: 9,
+	Name:    "sliding sync connections",
+	// A sliding sync connection is (user_id, device_id, conn_id). Its
+	// positions are the pos values it handed out and may still be
+	// resumed from; its rooms record, per position, which rooms were sent
+	// and up to which room stream position, with the timeline limit and
+	// required_state they were sent with (slidingsync_conn.go).
+	Up: `
+INSERT INTO syncapi_stream_positions (stream, position) VALUES ('sliding_sync', 0);
+CREATE TABLE syncapi_sliding_sync_positions (
+	user_id   TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	conn_id   TEXT NOT NULL,
+	pos       BIGINT NOT NULL,
+	PRIMARY KEY (user_id, device_id, conn_id, pos)
+);
+CREATE TABLE syncapi_sliding_sync_rooms (
+	user_id        TEXT NOT NULL,
+	device_id      TEXT NOT NULL,
+	conn_id        TEXT NOT NULL,
+	room_id        TEXT NOT NULL,
+	conn_pos       BIGINT NOT NULL,
+	room_pos       BIGINT NOT NULL,
+	timeline_limit INTEGER NOT NULL,
+	state_sig      TEXT NOT NULL,
+	PRIMARY KEY (user_id, device_id, conn_id, room_id, conn_pos)
+);
+`,
 }}

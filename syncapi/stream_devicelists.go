@@ -57,6 +57,9 @@ func (s *SyncAPI) handleDeviceListUpdate(ctx context.Context, m bus.Message) err
 		if err := deleteToDeviceOf(ctx, tx, u.UserID, u.DeletedDevices); err != nil {
 			return err
 		}
+		if err := deleteConnectionsOf(ctx, tx, u.UserID, u.DeletedDevices); err != nil {
+			return err
+		}
 		p, err := nextPosition(ctx, tx, streamDeviceLists)
 		if err != nil {
 			return err

@@ -138,24 +138,40 @@ func (s *SyncAPI) handleSync(r *http.Request, device *httpapi.Device) (any, erro
 		return resp, err
 	}
 
-	deadline := time.NewTimer(req.timeout)
+	var resp *syncResponse
+	err = s.parkUntil(ctx, device.UserID, req.timeout, func() (bool, syncWatch, error) {
+		r, watch, err := s.computeSync(ctx, req)
+		resp = r
+		return err == nil && !r.empty(), watch, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// parkUntil runs compute until it has news, then at every wake-up that
+// concerns what it watches, until the timeout ends or the server shuts
+// down; compute keeps its last response.
+func (s *SyncAPI) parkUntil(ctx context.Context, userID string, timeout time.Duration, compute func() (news bool, watch syncWatch, err error)) error {
+	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	w := s.notifier.register(device.UserID)
+	w := s.notifier.register(userID)
 	defer s.notifier.unregister(w)
 	for {
-		resp, watch, err := s.computeSync(ctx, req)
-		if err != nil || !resp.empty() {
-			return resp, err
+		news, watch, err := compute()
+		if err != nil || news {
+			return err
 		}
 		s.notifier.watch(w, watch.rooms, watch.future)
 		select {
 		case <-w.ch:
 		case <-deadline.C:
-			return resp, nil
+			return nil
 		case <-s.notifier.done:
-			return resp, nil
+			return nil
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }

@@ -103,14 +103,7 @@ func (s *SyncAPI) syncRooms(ctx context.Context, sc *syncContext, watch *syncWat
 	if err != nil {
 		return err
 	}
-	byRoom := map[string][]stateRow{}
-	var order []string
-	for _, h := range history {
-		if _, ok := byRoom[h.roomID]; !ok {
-			order = append(order, h.roomID)
-		}
-		byRoom[h.roomID] = append(byRoom[h.roomID], h)
-	}
+	byRoom, order := groupByRoom(history)
 	// On an incremental sync only rooms with events in the range can have
 	// anything new; finding them is one range scan of the stream.
 	var active map[string]bool
@@ -144,6 +137,20 @@ func (s *SyncAPI) syncRooms(ctx context.Context, sc *syncContext, watch *syncWat
 		}
 	}
 	return s.formatTimelines(ctx, sc, now)
+}
+
+// groupByRoom groups membership rows by room, the rooms in order of their
+// first row.
+func groupByRoom(history []stateRow) (map[string][]stateRow, []string) {
+	out := map[string][]stateRow{}
+	var order []string
+	for _, h := range history {
+		if _, ok := out[h.roomID]; !ok {
+			order = append(order, h.roomID)
+		}
+		out[h.roomID] = append(out[h.roomID], h)
+	}
+	return out, order
 }
 
 func activeRow(rows []stateRow, p int64) *stateRow {
@@ -270,7 +277,36 @@ type roomEntry struct {
 // roomEntry computes the timeline of (from, upTo] and the state the client
 // lacks when it holds the state at stateFrom.
 func (s *SyncAPI) roomEntry(ctx context.Context, rs *roomSync, from, stateFrom, upTo int64, joined bool) (*roomEntry, error) {
-	tf := &rs.req.filter.Room.Timeline
+	picked, limited, start, vis, err := s.timelineWindow(ctx, rs, &rs.req.filter.Room.Timeline, from, upTo)
+	if err != nil {
+		return nil, err
+	}
+	// The events are formatted once the whole sync is known, so the
+	// aggregations of every room's timeline load together (sync_bundles.go).
+	entry := &roomEntry{timeline: timeline{Limited: limited, PrevBatch: syncToken{Rooms: start}.String()},
+		picked: picked, vis: vis}
+	state, err := s.syncState(ctx, rs, picked, stateFrom, start, upTo)
+	if err != nil {
+		return nil, err
+	}
+	entry.state = rs.fm.events(state)
+
+	memberChange := slices.ContainsFunc(picked, func(e *eventRow) bool { return e.evType == "m.room.member" }) ||
+		slices.ContainsFunc(state, func(e *eventRow) bool { return e.evType == "m.room.member" })
+	if joined && (stateFrom == 0 || memberChange) {
+		if entry.summary, err = s.summaryAt(ctx, rs.roomID, rs.req.device.UserID, upTo); err != nil {
+			return nil, err
+		}
+	}
+	return entry, nil
+}
+
+// timelineWindow picks the latest events of (from, upTo] the user may see
+// and the filter matches, at most the filter's limit: the events in
+// stream order, whether more were left out, and the stream position just
+// before the first one (the timeline's prev_batch), and the user's view
+// of the room they were read with.
+func (s *SyncAPI) timelineWindow(ctx context.Context, rs *roomSync, tf *RoomEventFilter, from, upTo int64) ([]*eventRow, bool, int64, *visibility, error) {
 	limit := tf.timelineLimit()
 	vis := &visibility{userID: rs.req.device.UserID, member: rs.member, ignored: rs.sc.ignored}
 	var spansLoaded bool
@@ -283,11 +319,11 @@ scan:
 	for {
 		batch, err := s.roomRange(ctx, rs.roomID, from, cursor, batchSize)
 		if err != nil {
-			return nil, err
+			return nil, false, 0, nil, err
 		}
 		if len(batch) > 0 && !spansLoaded {
 			if vis.spans, err = s.visibilityHistory(ctx, rs.roomID); err != nil {
-				return nil, err
+				return nil, false, 0, nil, err
 			}
 			spansLoaded = true
 		}
@@ -320,24 +356,7 @@ scan:
 	} else if limited {
 		start = cursor
 	}
-	// The events are formatted once the whole sync is known, so the
-	// aggregations of every room's timeline load together (sync_bundles.go).
-	entry := &roomEntry{timeline: timeline{Limited: limited, PrevBatch: syncToken{Rooms: start}.String()},
-		picked: picked, vis: vis}
-	state, err := s.syncState(ctx, rs, picked, stateFrom, start, upTo)
-	if err != nil {
-		return nil, err
-	}
-	entry.state = rs.fm.events(state)
-
-	memberChange := slices.ContainsFunc(picked, func(e *eventRow) bool { return e.evType == "m.room.member" }) ||
-		slices.ContainsFunc(state, func(e *eventRow) bool { return e.evType == "m.room.member" })
-	if joined && (stateFrom == 0 || memberChange) {
-		if entry.summary, err = s.summaryAt(ctx, rs.roomID, rs.req.device.UserID, upTo); err != nil {
-			return nil, err
-		}
-	}
-	return entry, nil
+	return picked, limited, start, vis, nil
 }
 
 // syncState is the state section: the state at the start of the timeline

@@ -97,6 +97,7 @@ func (s *SyncAPI) Streams() []bus.StreamSpec {
 // Register mounts the component's client endpoints.
 func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerSync(routes)
+	s.registerSlidingSync(routes)
 	s.registerFilters(routes)
 	s.registerMessages(routes)
 	s.registerContext(routes)

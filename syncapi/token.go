@@ -137,6 +137,10 @@ func (p roomPoint) String() string {
 
 // parseRoomPoint reads a /messages, /context or /members token.
 func parseRoomPoint(s string) (roomPoint, error) {
+	// A sliding sync pos ("7/s42_3") names the point of its sync token.
+	if _, tok, ok := strings.Cut(s, "/"); ok {
+		s = tok
+	}
 	if rest, ok := strings.CutPrefix(s, "t"); ok {
 		d, p, ok := strings.Cut(rest, "_")
 		depth, err1 := strconv.ParseInt(d, 10, 64)
