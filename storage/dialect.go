@@ -4,9 +4,9 @@ import "context"
 
 // dialect is everything that differs between the two databases; the SQL of
 // queries and migrations is written once, in PostgreSQL's syntax, and the
-// dialect adapts it. Full-text search (PostgreSQL tsvector, SQLite FTS5)
-// belongs here when it is needed: a method giving the DDL of a searchable
-// column and the SQL of a ranked match against it.
+// dialect adapts it. Text search is the one place where the two have
+// nothing in common (pg_trgm, FTS5): the dialect gives the DDL of a
+// TextIndex and the SQL of a ranked match against it (textsearch.go).
 type dialect interface {
 	// rebind adapts a query written with PostgreSQL's $N placeholders.
 	rebind(query string) string
@@ -18,6 +18,11 @@ type dialect interface {
 	// tableExistsQuery returns one boolean: whether the table named by $1
 	// exists.
 	tableExistsQuery() string
+	// textIndexDDL creates a TextIndex over rows the table may already
+	// hold.
+	textIndexDDL(ix TextIndex) string
+	// textSearch is DB.TextSearch.
+	textSearch(ix TextIndex, alias string, terms []string, arg func(any) string) TextSearch
 }
 
 type postgresDialect struct{}
@@ -39,6 +44,12 @@ func (postgresDialect) tableExistsQuery() string {
 	return "SELECT to_regclass($1) IS NOT NULL"
 }
 
+func (postgresDialect) textIndexDDL(ix TextIndex) string { return postgresTextIndexDDL(ix) }
+
+func (postgresDialect) textSearch(ix TextIndex, alias string, terms []string, arg func(any) string) TextSearch {
+	return postgresTextSearch(ix, alias, terms, arg)
+}
+
 type sqliteDialect struct{}
 
 func (sqliteDialect) rebind(query string) string { return postgresToSQLitePlaceholders(query) }
@@ -51,4 +62,10 @@ func (sqliteDialect) lockMigrations(context.Context, *Tx) error { return nil }
 
 func (sqliteDialect) tableExistsQuery() string {
 	return "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1)"
+}
+
+func (sqliteDialect) textIndexDDL(ix TextIndex) string { return sqliteTextIndexDDL(ix) }
+
+func (sqliteDialect) textSearch(ix TextIndex, alias string, terms []string, arg func(any) string) TextSearch {
+	return sqliteTextSearch(ix, alias, terms, arg)
 }

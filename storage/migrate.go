@@ -14,6 +14,9 @@ type Migration struct {
 	Version int
 	Name    string
 	Up      string
+	// TextIndexes are created after Up, in the same transaction, over
+	// the rows the tables hold by then.
+	TextIndexes []TextIndex
 }
 
 // ErrSchemaNewer matches (with errors.Is) the error Migrate returns when the
@@ -135,6 +138,11 @@ func (db *DB) apply(ctx context.Context, tx *Tx, component string, m Migration) 
 	// placeholders, and may hold several statements.
 	if _, err := tx.tx.ExecContext(ctx, ddl); err != nil {
 		return fmt.Errorf("storage: migrate %s to version %d (%s): %w", component, m.Version, m.Name, err)
+	}
+	for _, ix := range m.TextIndexes {
+		if _, err := tx.tx.ExecContext(ctx, db.dialect.textIndexDDL(ix)); err != nil {
+			return fmt.Errorf("storage: migrate %s to version %d (%s): text index %s: %w", component, m.Version, m.Name, ix.Name, err)
+		}
 	}
 	_, err = tx.Exec(ctx, "INSERT INTO schema_migrations (component, version, name, applied_at) VALUES ($1, $2, $3, $4)",
 		component, m.Version, m.Name, time.Now().UnixMilli())
