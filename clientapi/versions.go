@@ -17,7 +17,7 @@ import (
 // and read markers, account data, push rules, media, end-to-end
 // encryption keys and to-device messages, capabilities, discovery) is
 // mounted and answers as that version says. Modules we do not serve at
-// all (typing, presence, search) are absent under every version alike, so
+// all (typing, presence) are absent under every version alike, so
 // they do not set the ceiling.
 //
 // r0.0.1 to r0.6.1 are the pre-v1 releases of those endpoints. v1.1 adds

@@ -127,7 +127,7 @@ func membershipOf(evType string, pdu []byte) string {
 }
 
 // storeOutput writes the event, the notifications it gives, its state
-// changes and any redaction in one transaction, and returns its stream
+// changes, its searchable text and any redaction in one transaction, and returns its stream
 // position. A redelivered event keeps
 // the position it was given the first time.
 func (s *SyncAPI) storeOutput(ctx context.Context, oe *api.OutputEvent, ev *event.Event, adds []stateRef, notifs []notification) (int64, error) {
@@ -164,6 +164,9 @@ func (s *SyncAPI) storeOutput(ctx context.Context, oe *api.OutputEvent, ev *even
 			}
 		}
 		if err := recordRelations(ctx, tx, pos, ev, oe.RedactsEventID); err != nil {
+			return err
+		}
+		if err := indexForSearch(ctx, tx, pos, ev, oe.RedactsEventID); err != nil {
 			return err
 		}
 		if oe.RedactsEventID != "" {

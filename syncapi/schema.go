@@ -281,4 +281,30 @@ CREATE TABLE syncapi_sliding_sync_rooms (
 	PRIMARY KEY (user_id, device_id, conn_id, room_id, conn_pos)
 );
 `,
+}, {
+	Version: 10,
+	Name:    "message search",
+	// The searchable text of each event (search.go): content.body of
+	// m.room.message, content.name of m.room.name, content.topic of
+	// m.room.topic, under a text index that finds any substring in any
+	// language. A redacted event's row is deleted. Events stored before
+	// this migration are indexed by the backfill (backfill.go), newest
+	// first, down from pending_upto.
+	Up: `
+CREATE TABLE syncapi_search (
+	stream_pos BIGINT PRIMARY KEY,
+	room_id    TEXT NOT NULL,
+	sender     TEXT NOT NULL,
+	type       TEXT NOT NULL,
+	field      TEXT NOT NULL,
+	body       TEXT NOT NULL
+);
+CREATE INDEX syncapi_search_room ON syncapi_search (room_id, stream_pos);
+CREATE TABLE syncapi_search_backfill (
+	pending_upto BIGINT NOT NULL
+);
+INSERT INTO syncapi_search_backfill (pending_upto)
+	SELECT position FROM syncapi_stream_positions WHERE stream = 'room_events' AND position > 0;
+`,
+	TextIndexes: []storage.TextIndex{searchIndex},
 }}

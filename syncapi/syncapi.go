@@ -45,8 +45,8 @@ type SyncAPI struct {
 	// typing is who types where, read from the typing stream.
 	typing *typingState
 
-	// backfill records the relationships of events stored before
-	// syncapi_relations existed (relations_backfill.go).
+	// backfill derives the tables added by later migrations for the
+	// events stored before them (backfill.go).
 	backfill background.Loop
 
 	stop    context.CancelFunc
@@ -108,6 +108,7 @@ func (s *SyncAPI) Register(routes httpapi.Routes) {
 	s.registerThreads(routes)
 	s.registerTimestampToEvent(routes)
 	s.registerNotifications(routes)
+	s.registerSearch(routes)
 }
 
 // Start subscribes to wake-ups first, so no commit after the consumers
@@ -159,7 +160,7 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		defer close(s.done)
 		s.expireTyping(runCtx)
 	}()
-	s.backfill.Start(s.backfillRelations)
+	s.backfill.Start(s.backfillAll)
 	return nil
 }
 
@@ -178,7 +179,7 @@ func (s *SyncAPI) stopSubscriptions() {
 func (s *SyncAPI) Stop(ctx context.Context) error {
 	s.notifier.close()
 	if _, err := s.backfill.Stop(ctx); err != nil {
-		s.log.Warn("the relations backfill did not stop in time", slog.Any("error", err))
+		s.log.Warn("the backfill did not stop in time", slog.Any("error", err))
 	}
 	if s.stop == nil {
 		return nil
