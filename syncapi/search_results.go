@@ -19,9 +19,9 @@ type roomEventsResult struct {
 }
 
 type searchResult struct {
-	Rank    float64        `json:"rank"`
+	Rank    float64         `json:"rank"`
 	Result  json.RawMessage `json:"result"`
-	Context *searchContext `json:"context,omitempty"`
+	Context *searchContext  `json:"context,omitempty"`
 }
 
 type searchContext struct {
