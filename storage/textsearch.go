@@ -32,17 +32,26 @@ type TextIndex struct {
 const MinIndexedTermLength = 3
 
 // TextSearch is the SQL of a search against a TextIndex, to be assembled
-// as "SELECT ... FROM " + From + " WHERE " + Where + " ORDER BY " + Rank +
-// " DESC".
+// as "SELECT ..., " + Rank(arg) + " FROM " + From + " WHERE " + Where +
+// " ORDER BY 2 DESC".
 type TextSearch struct {
 	// From is the indexed table under the alias given, with what the
 	// match needs joined to it.
 	From string
 	// Where holds when the row contains every term, ignoring case.
 	Where string
-	// Rank is a number, larger for better matches; it is 0 when every
-	// term is shorter than MinIndexedTermLength.
-	Rank string
+	rank  func(arg func(any) string) string
+}
+
+// Rank is a number, larger for better matches; it is 0 when every term is
+// shorter than MinIndexedTermLength. It binds its own arguments, so a
+// query that only counts matches leaves it out: PostgreSQL rejects
+// arguments a query does not use.
+func (s TextSearch) Rank(arg func(any) string) string {
+	if s.rank == nil {
+		return noRank
+	}
+	return s.rank(arg)
 }
 
 // TextSearch builds the search of rows whose indexed column contains each
@@ -100,13 +109,15 @@ func postgresTextSearch(ix TextIndex, alias string, terms []string, arg func(any
 	for i, t := range terms {
 		conds[i] = col + ` ILIKE ` + arg(likePattern(t)) + ` ESCAPE '\'`
 	}
-	rank := noRank
+	s := TextSearch{From: ix.Table + " " + alias, Where: strings.Join(conds, " AND ")}
 	if long, _ := splitTerms(terms); len(long) > 0 {
 		q := strings.Join(long, " ")
-		rank = fmt.Sprintf("(similarity(%[1]s, %[2]s) + ts_rank(to_tsvector('simple', %[2]s), plainto_tsquery('simple', %[3]s), 1))",
-			arg(q), col, arg(q))
+		s.rank = func(arg func(any) string) string {
+			return fmt.Sprintf("(similarity(%[1]s, %[2]s) + ts_rank(to_tsvector('simple', %[2]s), plainto_tsquery('simple', %[3]s), 1))",
+				arg(q), col, arg(q))
+		}
 	}
-	return TextSearch{From: ix.Table + " " + alias, Where: strings.Join(conds, " AND "), Rank: rank}
+	return s
 }
 
 // sqliteTextIndexDDL makes an external-content FTS5 table: it stores only
@@ -136,7 +147,7 @@ INSERT INTO %[1]s (%[1]s) VALUES ('rebuild');
 // it is joined unaliased.
 func sqliteTextSearch(ix TextIndex, alias string, terms []string, arg func(any) string) TextSearch {
 	long, short := splitTerms(terms)
-	s := TextSearch{From: ix.Table + " " + alias, Rank: noRank}
+	s := TextSearch{From: ix.Table + " " + alias}
 	var conds []string
 	if len(long) > 0 {
 		phrases := make([]string, len(long))
@@ -145,7 +156,7 @@ func sqliteTextSearch(ix TextIndex, alias string, terms []string, arg func(any) 
 		}
 		s.From += fmt.Sprintf(" JOIN %[1]s ON %[1]s.rowid = %[2]s.%[3]s", ix.Name, alias, ix.Key)
 		conds = append(conds, ix.Name+" MATCH "+arg(strings.Join(phrases, " ")))
-		s.Rank = "(-bm25(" + ix.Name + "))"
+		s.rank = func(func(any) string) string { return "(-bm25(" + ix.Name + "))" }
 	}
 	for _, t := range short {
 		conds = append(conds, alias+"."+ix.Column+" LIKE "+arg(likePattern(t))+` ESCAPE '\'`)

@@ -17,8 +17,8 @@ func searchNotes(t *testing.T, db *storage.DB, terms ...string) []int64 {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	s := db.TextSearch(notesIndex, "n", terms, arg)
-	rows, err := db.Query(t.Context(), `SELECT n.id, `+s.Rank+` FROM `+s.From+` WHERE `+s.Where+
-		` ORDER BY `+s.Rank+` DESC, n.id`, args...)
+	rows, err := db.Query(t.Context(), `SELECT n.id, `+s.Rank(arg)+` AS rank FROM `+s.From+` WHERE `+s.Where+
+		` ORDER BY rank DESC, n.id`, args...)
 	if err != nil {
 		t.Fatalf("search %q: %v", terms, err)
 	}
@@ -36,6 +36,15 @@ func searchNotes(t *testing.T, db *storage.DB, terms ...string) []int64 {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// countNotes counts the matches without ranking them.
+func countNotes(t *testing.T, db *storage.DB, terms ...string) int {
+	t.Helper()
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	s := db.TextSearch(notesIndex, "n", terms, arg)
+	return count(t, db, `SELECT COUNT(*) FROM `+s.From+` WHERE `+s.Where, args...)
 }
 
 func TestTextIndexFindsSubstringsInAnyLanguage(t *testing.T) {
@@ -83,6 +92,9 @@ INSERT INTO notes (id, body) VALUES (1, 'The quick brown fox');`},
 			t.Run(tt.name, func(t *testing.T) {
 				if got := searchNotes(t, db, tt.terms...); !slices.Equal(got, tt.want) {
 					t.Errorf("search %q = %v, want %v", tt.terms, got, tt.want)
+				}
+				if got := countNotes(t, db, tt.terms...); got != len(tt.want) {
+					t.Errorf("count %q = %d, want %d", tt.terms, got, len(tt.want))
 				}
 			})
 		}

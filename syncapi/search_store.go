@@ -98,9 +98,9 @@ type searchHit struct {
 	rank float64
 }
 
-// build returns the FROM ... WHERE part of the query and its arguments.
-func (q *searchQuery) build(db *storage.DB) (string, string, []any) {
-	var args []any
+// build returns the FROM ... WHERE part of the query, the rank when
+// ranked, and the arguments.
+func (q *searchQuery) build(db *storage.DB, ranked bool) (from, rank string, args []any) {
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	in := func(col string, vs []string) string {
 		marks := make([]string, len(vs))
@@ -133,7 +133,10 @@ func (q *searchQuery) build(db *storage.DB) (string, string, []any) {
 	if q.types != nil {
 		where = append(where, in("s.type", q.types))
 	}
-	return ts.From + " WHERE " + strings.Join(where, " AND "), ts.Rank, args
+	if ranked {
+		rank = ts.Rank(arg)
+	}
+	return ts.From + " WHERE " + strings.Join(where, " AND "), rank, args
 }
 
 // searchHits returns a page of matches, best or newest first. The page
@@ -144,7 +147,7 @@ func (s *SyncAPI) searchHits(ctx context.Context, q searchQuery) ([]searchHit, e
 	if len(q.rooms) == 0 {
 		return nil, nil
 	}
-	from, rank, args := q.build(s.db)
+	from, rank, args := q.build(s.db, true)
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	order := "x.rank DESC, x.pos DESC"
 	after := ""
@@ -185,7 +188,7 @@ func (s *SyncAPI) searchCount(ctx context.Context, q searchQuery) (int, error) {
 	if len(q.rooms) == 0 {
 		return 0, nil
 	}
-	from, _, args := q.build(s.db)
+	from, _, args := q.build(s.db, false)
 	var n int
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM `+from, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting search results: %w", err)
