@@ -36,14 +36,14 @@ func ForEachBackend(t *testing.T, fn func(t *testing.T, db *storage.DB)) {
 }
 
 // NewSQLite opens a fresh SQLite database in a temporary directory.
-func NewSQLite(t *testing.T) *storage.DB {
+func NewSQLite(t testing.TB) *storage.DB {
 	t.Helper()
 	return Open(t, SQLiteConfig(t))
 }
 
 // NewPostgres opens a fresh PostgreSQL database, or skips the test when no
 // server is configured on a developer machine.
-func NewPostgres(t *testing.T) *storage.DB {
+func NewPostgres(t testing.TB) *storage.DB {
 	t.Helper()
 	return Open(t, PostgresConfig(t))
 }
@@ -51,7 +51,7 @@ func NewPostgres(t *testing.T) *storage.DB {
 // SQLiteConfig returns the configuration of a new SQLite file in a temporary
 // directory removed after the test. Tests that reopen a database, or open it
 // from another process, use it with Open or storage.Open.
-func SQLiteConfig(t *testing.T) storage.Config {
+func SQLiteConfig(t testing.TB) storage.Config {
 	t.Helper()
 	return storage.Config{Backend: storage.BackendSQLite, SQLitePath: filepath.Join(t.TempDir(), "ocomms.db")}
 }
@@ -60,7 +60,7 @@ func SQLiteConfig(t *testing.T) storage.Config {
 // test, and returns its configuration. It skips the test when
 // OCOMMS_TEST_POSTGRES is unset outside CI, and fails it when the variable
 // is missing in CI or names a server that cannot be reached.
-func PostgresConfig(t *testing.T) storage.Config {
+func PostgresConfig(t testing.TB) storage.Config {
 	t.Helper()
 	dsn := os.Getenv(EnvPostgres)
 	if dsn == "" {
@@ -84,7 +84,7 @@ func PostgresConfig(t *testing.T) storage.Config {
 }
 
 // Open opens the database of cfg and closes it when the test ends.
-func Open(t *testing.T, cfg storage.Config) *storage.DB {
+func Open(t testing.TB, cfg storage.Config) *storage.DB {
 	t.Helper()
 	db, err := storage.Open(t.Context(), cfg, Logger(t))
 	if err != nil {
@@ -100,14 +100,14 @@ func Open(t *testing.T, cfg storage.Config) *storage.DB {
 
 // Logger returns a logger writing to the test's output, shown when the test
 // fails or runs with -v.
-func Logger(t *testing.T) *slog.Logger {
+func Logger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // admin runs one statement on the server named by dsn, on a connection of
 // its own: CREATE and DROP DATABASE cannot run in the database they name,
 // nor inside a transaction.
-func admin(t *testing.T, dsn, statement string) {
+func admin(t testing.TB, dsn, statement string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
