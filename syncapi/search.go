@@ -82,6 +82,9 @@ type searchToken struct {
 	Rank   float64 `json:"k,omitempty"`
 	Room   string  `json:"r,omitempty"`
 	Sender string  `json:"s,omitempty"`
+	// Count is the first page's count: counting every match again for
+	// each page would cost as much as the search itself.
+	Count int `json:"c,omitempty"`
 }
 
 func (t searchToken) String() string {

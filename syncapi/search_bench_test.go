@@ -50,7 +50,8 @@ func benchmarkSearch(b *testing.B, db *storage.DB) {
 		term   string
 		recent bool
 	}{
-		{"rare word ranked", "invoice budget", false},
+		{"rare word ranked", "zanzibar", false},
+		{"two common words ranked", "invoice budget", false},
 		{"common word ranked", "the", false},
 		{"common word recent", "meeting", true},
 		{"Chinese phrase", "北京吃", false},
@@ -94,9 +95,12 @@ func fillSearchBench(ctx context.Context, db *storage.DB, alice string) error {
 				room := fmt.Sprintf("!r%d:bench", rnd.IntN(rooms))
 				sender := fmt.Sprintf("@u%d:bench", rnd.IntN(50))
 				var body string
-				if rnd.IntN(10) == 0 {
+				switch {
+				case rnd.IntN(1000) == 0:
+					body = "a rare zanzibar sighting"
+				case rnd.IntN(10) == 0:
 					body = benchPhrases[rnd.IntN(len(benchPhrases))]
-				} else {
+				default:
 					words := make([]string, 4+rnd.IntN(12))
 					for i := range words {
 						words[i] = benchWords[rnd.IntN(len(benchWords))]

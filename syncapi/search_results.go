@@ -70,9 +70,14 @@ func (s *SyncAPI) searchRoomEvents(ctx context.Context, device *httpapi.Device, 
 	if err != nil {
 		return nil, err
 	}
-	count, err := s.searchCount(ctx, q)
-	if err != nil {
+	count := 0
+	if p.token != nil && p.token.Room == "" && p.token.Sender == "" {
+		count = p.token.Count
+	} else if count, err = s.searchCount(ctx, q); err != nil {
 		return nil, err
+	}
+	if page.next != nil && page.next.Room == "" && page.next.Sender == "" {
+		page.next.Count = count
 	}
 	res := &roomEventsResult{Count: count, Highlights: p.terms, Results: []searchResult{}}
 	var contexts map[string]*searchContext
