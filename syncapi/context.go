@@ -1,6 +1,7 @@
 package syncapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -82,24 +83,11 @@ func (s *SyncAPI) handleContext(r *http.Request, device *httpapi.Device) (any, e
 		return nil, err
 	}
 	ctx := r.Context()
-	beforeLimit := limit / 2
-	before, err := s.paginate(ctx, paginateRequest{roomID: ev.roomID, dir: backwards,
-		from: roomPoint{topo: ptr(ev.before())}, limit: beforeLimit, filter: filter, vis: vis})
+	around, err := s.eventsAround(ctx, ev, vis, filter, limit/2, limit-limit/2)
 	if err != nil {
 		return nil, err
 	}
-	after, err := s.paginate(ctx, paginateRequest{roomID: ev.roomID, dir: forwards,
-		from: roomPoint{topo: ptr(ev.point())}, limit: limit - beforeLimit, filter: filter, vis: vis})
-	if err != nil {
-		return nil, err
-	}
-	start, end := roomPoint{topo: ptr(ev.before())}, roomPoint{topo: ptr(ev.point())}
-	if n := len(before.events); n > 0 {
-		start = roomPoint{topo: ptr(before.events[n-1].before())}
-	}
-	if n := len(after.events); n > 0 {
-		end = roomPoint{topo: ptr(after.events[n-1].point())}
-	}
+	before, after, start, end := around.before, around.after, around.start, around.end
 
 	last := ev
 	if n := len(after.events); n > 0 {
@@ -141,6 +129,38 @@ func (s *SyncAPI) handleContext(r *http.Request, device *httpapi.Device) (any, e
 		End:          end.String(),
 		State:        fm.events(stateEvs),
 	}, nil
+}
+
+// around is the events either side of one event that a user may see and
+// a filter admits, with the tokens at either end.
+type around struct {
+	before, after pageResult
+	start, end    roomPoint
+}
+
+// eventsAround reads up to beforeLimit events before ev and afterLimit
+// after it, for /context and the context of search results.
+func (s *SyncAPI) eventsAround(ctx context.Context, ev *eventRow, vis *visibility, filter *RoomEventFilter, beforeLimit, afterLimit int) (around, error) {
+	var a around
+	var err error
+	a.before, err = s.paginate(ctx, paginateRequest{roomID: ev.roomID, dir: backwards,
+		from: roomPoint{topo: ptr(ev.before())}, limit: beforeLimit, filter: filter, vis: vis})
+	if err != nil {
+		return a, err
+	}
+	a.after, err = s.paginate(ctx, paginateRequest{roomID: ev.roomID, dir: forwards,
+		from: roomPoint{topo: ptr(ev.point())}, limit: afterLimit, filter: filter, vis: vis})
+	if err != nil {
+		return a, err
+	}
+	a.start, a.end = roomPoint{topo: ptr(ev.before())}, roomPoint{topo: ptr(ev.point())}
+	if n := len(a.before.events); n > 0 {
+		a.start = roomPoint{topo: ptr(a.before.events[n-1].before())}
+	}
+	if n := len(a.after.events); n > 0 {
+		a.end = roomPoint{topo: ptr(a.after.events[n-1].point())}
+	}
+	return a, nil
 }
 
 func ptr[T any](v T) *T { return &v }

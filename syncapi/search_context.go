@@ -20,24 +20,12 @@ func (s *SyncAPI) searchContexts(ctx context.Context, device *httpapi.Device, p 
 		if err != nil {
 			return nil, err
 		}
-		before, err := s.paginate(ctx, paginateRequest{roomID: ev.roomID, dir: backwards,
-			from: roomPoint{topo: ptr(ev.before())}, limit: p.before, filter: all, vis: vis})
+		a, err := s.eventsAround(ctx, ev, vis, all, p.before, p.after)
 		if err != nil {
 			return nil, err
 		}
-		after, err := s.paginate(ctx, paginateRequest{roomID: ev.roomID, dir: forwards,
-			from: roomPoint{topo: ptr(ev.point())}, limit: p.after, filter: all, vis: vis})
-		if err != nil {
-			return nil, err
-		}
-		start, end := roomPoint{topo: ptr(ev.before())}, roomPoint{topo: ptr(ev.point())}
-		if n := len(before.events); n > 0 {
-			start = roomPoint{topo: ptr(before.events[n-1].before())}
-		}
-		if n := len(after.events); n > 0 {
-			end = roomPoint{topo: ptr(after.events[n-1].point())}
-		}
-		c := &searchContext{Start: start.String(), End: end.String(),
+		before, after := a.before, a.after
+		c := &searchContext{Start: a.start.String(), End: a.end.String(),
 			EventsBefore: fm.events(before.events), EventsAfter: fm.events(after.events)}
 		if p.includeProfile {
 			if c.ProfileInfo, err = s.profilesAt(ctx, ev, slices.Concat([]*eventRow{ev}, before.events, after.events)); err != nil {
