@@ -328,6 +328,7 @@ scan:
 	if err != nil {
 		return nil, err
 	}
+	vis.markMembership(state)
 	entry.state = rs.fm.events(state)
 
 	memberChange := slices.ContainsFunc(picked, func(e *eventRow) bool { return e.evType == "m.room.member" }) ||
