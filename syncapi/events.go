@@ -29,6 +29,10 @@ type eventRow struct {
 	// relations are the bundled aggregations, set by attachBundles
 	// before formatting; nil when the event has none or none were loaded.
 	relations *bundle
+	// membership is the requesting user's membership just after the
+	// event (unsigned.membership), set by markMembership before
+	// formatting; empty leaves the field out.
+	membership string
 }
 
 // point is the topological point just after the event.

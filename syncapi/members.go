@@ -73,6 +73,7 @@ func (s *SyncAPI) handleMembers(r *http.Request, device *httpapi.Device) (any, e
 	if err != nil {
 		return nil, err
 	}
+	vis.markMembership(evs)
 	return map[string]any{"chunk": newFormatter(device.UserID, device.DeviceID, nil).events(evs)}, nil
 }
 

@@ -91,6 +91,7 @@ func (s *SyncAPI) handleMessages(r *http.Request, device *httpapi.Device) (any, 
 		if err != nil {
 			return nil, err
 		}
+		vis.markMembership(members)
 		resp.State = fm.events(members)
 	}
 	return resp, nil

@@ -289,6 +289,7 @@ func (s *SyncAPI) roomEntry(ctx context.Context, rs *roomSync, from, stateFrom, 
 	if err != nil {
 		return nil, err
 	}
+	vis.markMembership(state)
 	entry.state = rs.fm.events(state)
 
 	memberChange := slices.ContainsFunc(picked, func(e *eventRow) bool { return e.evType == "m.room.member" }) ||
