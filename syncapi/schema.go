@@ -281,4 +281,15 @@ CREATE TABLE syncapi_sliding_sync_rooms (
 	PRIMARY KEY (user_id, device_id, conn_id, room_id, conn_pos)
 );
 `,
+}, {
+	Version: 10,
+	Name:    "erased users",
+	// syncapi_erased_users are the users who deactivated with erase and
+	// the room stream position the erasure was read at (erasure.go).
+	Up: `
+CREATE TABLE syncapi_erased_users (
+	user_id    TEXT PRIMARY KEY,
+	erased_pos BIGINT NOT NULL
+);
+`,
 }}
