@@ -13,9 +13,9 @@ import (
 
 	"github.com/ocomms/ocomms/bus"
 	"github.com/ocomms/ocomms/clientapi/api"
-	"github.com/ocomms/ocomms/internal/outbox"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
+	"github.com/ocomms/ocomms/internal/outbox"
 	"github.com/ocomms/ocomms/internal/ratelimit"
 	"github.com/ocomms/ocomms/spec/errcode"
 	"github.com/ocomms/ocomms/storage"
