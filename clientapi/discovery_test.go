@@ -3,30 +3,63 @@ package clientapi_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ocomms/ocomms/internal/testserver"
 	"github.com/ocomms/ocomms/spec/roomversion"
 )
 
-func TestVersionsAdvertisesR0ToV1_6(t *testing.T) {
-	srv := testserver.Start(t, testserver.Config(t, testserver.Backends()[0]))
-	res := srv.Anonymous().MustDo(t, http.MethodGet, "/_matrix/client/versions", nil, http.StatusOK)
-	var versions []string
-	for _, v := range res["versions"].([]any) {
-		versions = append(versions, v.(string))
-	}
-	for _, want := range []string{"r0.0.1", "r0.5.0", "r0.6.1", "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6"} {
-		if !slices.Contains(versions, want) {
-			t.Errorf("versions %v lack %s", versions, want)
+func TestVersionsAdvertisesR0ToV1_11(t *testing.T) {
+	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
+		srv := testserver.Start(t, testserver.Config(t, b))
+		alice := srv.NewUser(t, "alice")
+		// v1.10 lets /versions take authentication; a client sending its
+		// token (even a stale one) gets the same answer.
+		stale := *alice
+		stale.AccessToken = "syt_not_a_token"
+		for _, c := range []struct {
+			name   string
+			client *testserver.Client
+		}{{"anonymous", srv.Anonymous()}, {"authenticated", alice}, {"unknown token", &stale}} {
+			t.Run(c.name, func(t *testing.T) {
+				res := c.client.MustDo(t, http.MethodGet, "/_matrix/client/versions", nil, http.StatusOK)
+				var versions []string
+				for _, v := range res["versions"].([]any) {
+					versions = append(versions, v.(string))
+				}
+				want := []string{"r0.0.1", "r0.5.0", "r0.6.1", "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11"}
+				for _, w := range want {
+					if !slices.Contains(versions, w) {
+						t.Errorf("versions %v lack %s", versions, w)
+					}
+				}
+				if slices.Contains(versions, "v1.12") {
+					t.Errorf("versions %v claim v1.12, which is not checked through", versions)
+				}
+				features, ok := res["unstable_features"].(map[string]any)
+				if !ok {
+					t.Fatalf("unstable_features is not an object: %v", res)
+				}
+				// Clients use authenticated media from this flag below v1.11.
+				if features["org.matrix.msc3916.stable"] != true {
+					t.Errorf("unstable_features %v lack org.matrix.msc3916.stable", features)
+				}
+			})
 		}
-	}
-	if slices.Contains(versions, "v1.7") {
-		t.Errorf("versions %v claim v1.7, whose /appservice/{appserviceId}/ping is not served", versions)
-	}
-	if _, ok := res["unstable_features"].(map[string]any); !ok {
-		t.Errorf("unstable_features is not an object: %v", res)
-	}
+		// Endpoints of those versions in modules we do not host answer as
+		// unknown endpoints.
+		for _, path := range []string{"/_matrix/client/v1/appservice/as1/ping", "/.well-known/matrix/support"} {
+			method := http.MethodGet
+			if strings.HasSuffix(path, "/ping") {
+				method = http.MethodPost
+			}
+			resp := alice.Do(t, method, path, map[string]any{})
+			if resp.Status != http.StatusNotFound {
+				t.Errorf("%s %s: %d %s, want 404", method, path, resp.Status, resp.Body)
+			}
+		}
+	})
 }
 
 func TestCapabilitiesDescribeTheConfiguration(t *testing.T) {

@@ -12,13 +12,15 @@ import (
 // switch features on by these, so a version is listed only when every
 // endpoint it adds or changes in the modules we serve (accounts, login,
 // devices, rooms and membership, state, sending, redaction, aliases, the
-// room directory, spaces, upgrades, reporting, profiles, filters, /sync,
-// /messages, /context, members, event relationships and threads, receipts
-// and read markers, account data, push rules, media, end-to-end
-// encryption keys and to-device messages, capabilities, discovery) is
-// mounted and answers as that version says. Modules we do not serve at
-// all (typing, presence) are absent under every version alike, so
-// they do not set the ceiling.
+// room directory, spaces, upgrades, reporting, profiles, the user
+// directory, filters, /sync, /messages, /context, members, event
+// relationships and threads, receipts and read markers, typing, presence,
+// account data, push rules, media, end-to-end encryption keys and
+// to-device messages, server-side search, capabilities, discovery) is
+// mounted and answers as that version says. Modules we do not serve at all
+// (application services) are absent under every version alike, so they do
+// not set the ceiling: POST /v1/appservice/{appserviceId}/ping of v1.7 answers
+// 404 M_UNRECOGNIZED as it did before.
 //
 // r0.0.1 to r0.6.1 are the pre-v1 releases of those endpoints. v1.1 adds
 // knocking (POST /knock) and device_id in /whoami, v1.2 the space
@@ -36,22 +38,57 @@ import (
 // aggregations, a required refresh_token on /refresh and set_tweak in
 // place of set_sound. v1.6 adds GET /v1/rooms/{roomId}/timestamp_to_event
 // (syncapi/timestamp.go) and 405 M_UNRECOGNIZED for a known path with an
-// unknown method. All of these are served.
+// unknown method.
 //
-// v1.7 is the ceiling we do not reach: it adds
-// POST /v1/appservice/{appserviceId}/ping, and application services are
-// not hosted, so nothing later is listed either even though some later
-// endpoints (/login/get_token and /media/v1/create of v1.7, recurse on
-// /relations of v1.10) are.
+// v1.7 adds asynchronous uploads (POST /media/v1/create and
+// PUT /media/v3/upload/{serverName}/{mediaId}, mediaapi/upload.go),
+// POST /v1/login/get_token (clientapi/accounts/login_token.go), the
+// m.replace aggregation as the whole latest edit with the original content
+// left alone (syncapi/aggregations.go), the event_property_is and
+// event_property_contains push conditions, intentional mentions (m.mentions,
+// .m.rule.is_user_mention and .m.rule.is_room_mention, the body-based
+// mention rules skipped for events with m.mentions) and no dont_notify or
+// coalesce actions (spec/pushrules), m.annotation relations (plain
+// relations, not aggregated by the server), transaction IDs scoped to the
+// device (clientapi/rooms/send.go) and allow_redirect on downloads (we
+// serve the bytes ourselves, which the spec allows). VoIP changes are
+// client-side. v1.8 adds that reporting an event needs the reporter to be
+// joined (clientapi/rooms/report.go), room version 11 (spec/roomversion)
+// and '+' in user IDs (spec/id). v1.9 adds the .m.rule.suppress_edits
+// default push rule. All of these are served.
+//
+// v1.10 gives erase on POST /account/deactivate its meaning (MSC4025):
+// the user's account data is erased and users who join a room after the
+// erasure are served redacted copies of the user's events
+// (syncapi/erasure.go). It also adds optional authentication on
+// /versions, 404 for /.well-known/matrix/support when no support contacts
+// are configured, Retry-After on 429 (internal/httpapi), recurse on
+// /relations, and 405 for PUT of m.push_rules account data. v1.11 adds
+// authenticated media (/_matrix/client/v1/media/..., mediaapi), animated
+// thumbnails, the first cross-signing upload without UIA
+// (clientapi/keys/crosssigning.go) and unsigned.membership
+// (syncapi/membership_unsigned.go). All of these are served; clients that
+// predate v1.11 find authenticated media through
+// org.matrix.msc3916.stable in unstable_features.
+//
+// v1.12 is the ceiling we have not checked through: it adds via on /join
+// and /knock, marked-unread rooms (MSC2867), account locking (MSC3939) and
+// guest access to authenticated media, none of them verified here.
 var supportedVersions = []string{
 	"r0.0.1", "r0.1.0", "r0.2.0", "r0.3.0", "r0.4.0", "r0.5.0", "r0.6.0", "r0.6.1",
-	"v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6",
+	"v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11",
 }
 
 // unstableFeatures advertises optional behaviour clients probe for:
 // org.matrix.msc3814 is dehydrated devices (clientapi/keys/dehydrated.go),
-// org.matrix.simplified_msc3575 simplified sliding sync (syncapi/slidingsync.go).
-var unstableFeatures = map[string]bool{"org.matrix.msc3814": true, "org.matrix.simplified_msc3575": true}
+// org.matrix.simplified_msc3575 simplified sliding sync
+// (syncapi/slidingsync.go), org.matrix.msc3916.stable the authenticated
+// media endpoints of v1.11 (mediaapi), which Element and the Matrix SDKs
+// use from this flag when the server does not list v1.11; without them
+// images uploaded after the legacy media freeze do not load.
+var unstableFeatures = map[string]bool{
+	"org.matrix.msc3814": true, "org.matrix.simplified_msc3575": true, "org.matrix.msc3916.stable": true,
+}
 
 type versionsResponse struct {
 	Versions         []string        `json:"versions"`

@@ -58,9 +58,14 @@ type relationRow struct {
 // user may see, up to stream position upTo, and sets them on the events.
 // The children of every event of every group are read by one query (per
 // maxBundleParents parents), and the events the aggregations carry by a
-// second, whatever the number of events.
+// second, whatever the number of events. It also sets unsigned.membership
+// on the events and the ones their aggregations carry (markGroups), so
+// every path that formats timeline events gets it.
 func (s *SyncAPI) attachBundles(ctx context.Context, userID string, upTo int64, groups ...roomEvents) error {
-	return s.attachBundlesAt(ctx, userID, upTo, groups, bundleDepth)
+	if err := s.attachBundlesAt(ctx, userID, upTo, groups, bundleDepth); err != nil {
+		return err
+	}
+	return s.markGroups(ctx, groups)
 }
 
 func (s *SyncAPI) attachBundlesAt(ctx context.Context, userID string, upTo int64, groups []roomEvents, depth int) error {

@@ -8,8 +8,8 @@ import (
 
 // formatter turns stored events into what one device receives: the client
 // format (or the raw federation format when the filter asks), with
-// unsigned.age, prev_content, redacted_because, and transaction_id for the
-// device that sent the event.
+// unsigned.age, prev_content, redacted_because, membership, and
+// transaction_id for the device that sent the event.
 //
 // https://spec.matrix.org/latest/client-server-api/#room-event-format
 type formatter struct {
@@ -75,6 +75,9 @@ func (f *formatter) format(e *eventRow, withRedaction bool) json.RawMessage {
 	}
 	if rel := f.relations(e.relations); rel != nil {
 		unsigned["m.relations"] = rel
+	}
+	if e.membership != "" {
+		unsigned["membership"] = e.membership
 	}
 	if e.txnID != "" && e.txnUser == f.userID && e.txnDevice == f.deviceID {
 		unsigned["transaction_id"] = e.txnID

@@ -283,6 +283,17 @@ CREATE TABLE syncapi_sliding_sync_rooms (
 `,
 }, {
 	Version: 10,
+	Name:    "erased users",
+	// syncapi_erased_users are the users who deactivated with erase and
+	// the room stream position the erasure was read at (erasure.go).
+	Up: `
+CREATE TABLE syncapi_erased_users (
+	user_id    TEXT PRIMARY KEY,
+	erased_pos BIGINT NOT NULL
+);
+`,
+}, {
+	Version: 11,
 	Name:    "message search",
 	// The searchable text of each event (search.go): content.body of
 	// m.room.message, content.name of m.room.name, content.topic of
