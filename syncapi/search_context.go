@@ -25,6 +25,9 @@ func (s *SyncAPI) searchContexts(ctx context.Context, device *httpapi.Device, p 
 			return nil, err
 		}
 		before, after := a.before, a.after
+		if err := s.markForViewer(ctx, vis, slices.Concat(before.events, after.events)); err != nil {
+			return nil, err
+		}
 		c := &searchContext{Start: a.start.String(), End: a.end.String(),
 			EventsBefore: fm.events(before.events), EventsAfter: fm.events(after.events)}
 		if p.includeProfile {
@@ -59,7 +62,8 @@ func (s *SyncAPI) profilesAt(ctx context.Context, ev *eventRow, evs []*eventRow)
 
 // searchState is the state of each room with results: the current state,
 // or for a room the user left, the state when they left.
-func (s *SyncAPI) searchState(ctx context.Context, device *httpapi.Device, q searchQuery, evs []*eventRow) (map[string][]json.RawMessage, error) {
+func (s *SyncAPI) searchState(ctx context.Context, device *httpapi.Device, q searchQuery, evs []*eventRow,
+	viewOf func(string) (*visibility, error)) (map[string][]json.RawMessage, error) {
 	out := map[string][]json.RawMessage{}
 	fm := newFormatter(device.UserID, device.DeviceID, nil)
 	for _, e := range evs {
@@ -78,6 +82,13 @@ func (s *SyncAPI) searchState(ctx context.Context, device *httpapi.Device, q sea
 		}
 		state, err := s.stateEvents(ctx, rows)
 		if err != nil {
+			return nil, err
+		}
+		vis, err := viewOf(e.roomID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.markForViewer(ctx, vis, state); err != nil {
 			return nil, err
 		}
 		out[e.roomID] = fm.events(state)

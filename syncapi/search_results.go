@@ -3,6 +3,7 @@ package syncapi
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 
@@ -105,7 +106,7 @@ func (s *SyncAPI) searchRoomEvents(ctx context.Context, device *httpapi.Device, 
 		res.NextBatch = page.next.String()
 	}
 	if p.includeState {
-		if res.State, err = s.searchState(ctx, device, q, page.events); err != nil {
+		if res.State, err = s.searchState(ctx, device, q, page.events, viewOf); err != nil {
 			return nil, err
 		}
 	}
@@ -180,6 +181,9 @@ func (s *SyncAPI) searchPage(ctx context.Context, q searchQuery, p *searchParams
 		if err != nil {
 			return page, err
 		}
+		if err := s.markErased(ctx, slices.Collect(maps.Values(evs))); err != nil {
+			return page, err
+		}
 		for i, h := range hits {
 			if len(page.events) == p.limit {
 				page.next = &next
@@ -196,7 +200,9 @@ func (s *SyncAPI) searchPage(ctx context.Context, q searchQuery, p *searchParams
 			if err != nil {
 				return page, err
 			}
-			if vis.canSee(e) {
+			// The text of an erased user's event is no longer there for
+			// a user who did not see it before the erasure.
+			if vis.canSee(e) && (e.erasedAt == 0 || vis.sawBeforeErasure(e)) {
 				page.hits = append(page.hits, hits[i])
 				page.events = append(page.events, e)
 			}
