@@ -27,6 +27,8 @@ type Accounts struct {
 	hasher   *hasher
 	lastSeen *lastSeen
 	parter   RoomParter
+	// dehydrated names the device GET /devices hides.
+	dehydrated DehydratedDevices
 	// observers are told about deleted and renamed devices.
 	observers []DeviceObserver
 

@@ -95,6 +95,7 @@ func (s *Server) open(ctx context.Context) error {
 	// device's one-time key counts, through the key store.
 	keyStore := client.Keys()
 	accts.AddDeviceObserver(keyStore)
+	accts.SetDehydratedDevices(keyStore)
 	syncAPI := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
 	syncAPI.SetKeyCounts(keyStore)
 	syncAPI.SetPushRules(rules)
