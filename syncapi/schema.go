@@ -281,4 +281,10 @@ CREATE TABLE syncapi_sliding_sync_rooms (
 	PRIMARY KEY (user_id, device_id, conn_id, room_id, conn_pos)
 );
 `,
+}, {
+	Version: 10,
+	Name:    "notification pruning order",
+	// The sweeper (notifications_prune.go) walks old notifications in
+	// the order they were recorded.
+	Up: `CREATE INDEX syncapi_notifications_ts ON syncapi_notifications (ts, stream_pos);`,
 }}

@@ -48,6 +48,8 @@ type SyncAPI struct {
 	// backfill records the relationships of events stored before
 	// syncapi_relations existed (relations_backfill.go).
 	backfill background.Loop
+	// sweeper prunes read notifications and stale to-device messages (sweep.go).
+	sweeper background.Loop
 
 	stop    context.CancelFunc
 	subs    []bus.Subscription
@@ -160,6 +162,7 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		s.expireTyping(runCtx)
 	}()
 	s.backfill.Start(s.backfillRelations)
+	s.sweeper.Start(s.sweep)
 	return nil
 }
 
@@ -179,6 +182,9 @@ func (s *SyncAPI) Stop(ctx context.Context) error {
 	s.notifier.close()
 	if _, err := s.backfill.Stop(ctx); err != nil {
 		s.log.Warn("the relations backfill did not stop in time", slog.Any("error", err))
+	}
+	if _, err := s.sweeper.Stop(ctx); err != nil {
+		s.log.Warn("the sweeper did not stop in time", slog.Any("error", err))
 	}
 	if s.stop == nil {
 		return nil
