@@ -287,4 +287,11 @@ CREATE TABLE syncapi_sliding_sync_rooms (
 	// The sweeper (notifications_prune.go) walks old notifications in
 	// the order they were recorded.
 	Up: `CREATE INDEX syncapi_notifications_ts ON syncapi_notifications (ts, stream_pos);`,
+}, {
+	Version: 11,
+	Name:    "to-device message times",
+	// When a to-device message was stored (milliseconds), so the sweeper
+	// (todevice_sweep.go) drops the old ones of devices that do not exist;
+	// messages stored before count as old.
+	Up: `ALTER TABLE syncapi_to_device ADD COLUMN ts BIGINT NOT NULL DEFAULT 0;`,
 }}

@@ -23,6 +23,14 @@ func (s *SyncAPI) sweep(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("pruned read notifications", slog.Int64("rows", n))
 		}
+		if n, err := s.sweepToDevice(ctx, now.Add(-s.cfg.Sync.ToDeviceRetention).UnixMilli()); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("sweeping to-device messages of missing devices", slog.Any("error", err))
+		} else if n > 0 {
+			s.log.Info("swept to-device messages of missing devices", slog.Int64("rows", n))
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -32,6 +32,7 @@ type SyncAPI struct {
 	keyCounts  KeyCounts
 	dehydrated DehydratedDevices
 	pushRules  PushRules
+	devices    Devices
 	pushCache  pushRoomCache
 	presence   PresenceTracker
 	// pushOut publishes the pushes recorded with notifications.

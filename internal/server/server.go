@@ -100,6 +100,7 @@ func (s *Server) open(ctx context.Context) error {
 	syncAPI.SetKeyCounts(keyStore)
 	syncAPI.SetPushRules(rules)
 	syncAPI.SetDehydratedDevices(keyStore)
+	syncAPI.SetDevices(accts)
 	pres := presence.New(s.cfg, s.db, s.bus, rs, accts, log)
 	syncAPI.UsePresence(pres)
 	// Account data is its own component; others set account data on a
