@@ -294,4 +294,19 @@ CREATE TABLE syncapi_sliding_sync_rooms (
 	// (todevice_sweep.go) drops the old ones of devices that do not exist;
 	// messages stored before count as old.
 	Up: `ALTER TABLE syncapi_to_device ADD COLUMN ts BIGINT NOT NULL DEFAULT 0;`,
+}, {
+	Version: 12,
+	Name:    "event timestamps",
+	// origin_ts is the event's origin_server_ts, so timestamp_to_event is
+	// an index lookup. Events stored before have it filled by the
+	// backfill (timestamp_index.go), which works down from pending_upto.
+	Up: `
+ALTER TABLE syncapi_events ADD COLUMN origin_ts BIGINT;
+CREATE INDEX syncapi_events_room_ts ON syncapi_events (room_id, origin_ts, stream_pos);
+CREATE TABLE syncapi_origin_ts_backfill (
+	pending_upto BIGINT NOT NULL
+);
+INSERT INTO syncapi_origin_ts_backfill (pending_upto)
+	SELECT position FROM syncapi_stream_positions WHERE stream = 'room_events' AND position > 0;
+`,
 }}

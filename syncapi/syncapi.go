@@ -46,8 +46,8 @@ type SyncAPI struct {
 	// typing is who types where, read from the typing stream.
 	typing *typingState
 
-	// backfill records the relationships of events stored before
-	// syncapi_relations existed (relations_backfill.go).
+	// backfill derives what later migrations added (relationships,
+	// timestamps) for the events stored before them (backfill.go).
 	backfill background.Loop
 	// sweeper prunes read notifications and stale to-device messages (sweep.go).
 	sweeper background.Loop
@@ -162,7 +162,7 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		defer close(s.done)
 		s.expireTyping(runCtx)
 	}()
-	s.backfill.Start(s.backfillRelations)
+	s.backfill.Start(s.runBackfills)
 	s.sweeper.Start(s.sweep)
 	return nil
 }
@@ -182,7 +182,7 @@ func (s *SyncAPI) stopSubscriptions() {
 func (s *SyncAPI) Stop(ctx context.Context) error {
 	s.notifier.close()
 	if _, err := s.backfill.Stop(ctx); err != nil {
-		s.log.Warn("the relations backfill did not stop in time", slog.Any("error", err))
+		s.log.Warn("the backfill did not stop in time", slog.Any("error", err))
 	}
 	if _, err := s.sweeper.Stop(ctx); err != nil {
 		s.log.Warn("the sweeper did not stop in time", slog.Any("error", err))
