@@ -3,8 +3,6 @@ package syncapi
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"testing"
 
 	"github.com/ocomms/ocomms/internal/config"
@@ -18,16 +16,8 @@ import (
 func BenchmarkTimestampToEvent(b *testing.B) {
 	const events = 50_000
 	ctx := b.Context()
-	log := slog.New(slog.DiscardHandler)
-	db, err := storage.Open(ctx, storage.Config{Backend: storage.BackendSQLite, SQLitePath: filepath.Join(b.TempDir(), "bench.db")}, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
-		b.Fatal(err)
-	}
-	err = db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {
+	db, log := benchDB(b)
+	err := db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {
 		for pos := int64(1); pos <= events; pos++ {
 			// A second apart, with some clock skew between senders.
 			ts := 1_700_000_000_000 + pos*1000 + (pos%7)*300
