@@ -57,22 +57,26 @@ import (
 // and '+' in user IDs (spec/id). v1.9 adds the .m.rule.suppress_edits
 // default push rule. All of these are served.
 //
-// v1.10 is the ceiling we do not reach: MSC4025 gives erase on
-// POST /account/deactivate its meaning (users who join a room after the
-// erasure are served redacted copies of the user's events, and the user's
-// account data is erased), and we only blank the profile. The rest of
-// v1.10 is served: optional authentication on /versions, 404 for
-// /.well-known/matrix/support when no support contacts are configured,
-// Retry-After on 429 (internal/httpapi), recurse on /relations, and 405 for
-// PUT of m.push_rules account data. Of v1.11 we already serve
+// v1.10 gives erase on POST /account/deactivate its meaning (MSC4025):
+// the user's account data is erased and users who join a room after the
+// erasure are served redacted copies of the user's events
+// (syncapi/erasure.go). It also adds optional authentication on
+// /versions, 404 for /.well-known/matrix/support when no support contacts
+// are configured, Retry-After on 429 (internal/httpapi), recurse on
+// /relations, and 405 for PUT of m.push_rules account data. v1.11 adds
 // authenticated media (/_matrix/client/v1/media/..., mediaapi), animated
 // thumbnails, the first cross-signing upload without UIA
 // (clientapi/keys/crosssigning.go) and unsigned.membership
-// (syncapi/membership_unsigned.go); clients that want authenticated media
-// before v1.11 look for org.matrix.msc3916.stable in unstable_features.
+// (syncapi/membership_unsigned.go). All of these are served; clients that
+// predate v1.11 find authenticated media through
+// org.matrix.msc3916.stable in unstable_features.
+//
+// v1.12 is the ceiling we have not checked through: it adds via on /join
+// and /knock, marked-unread rooms (MSC2867), account locking (MSC3939) and
+// guest access to authenticated media, none of them verified here.
 var supportedVersions = []string{
 	"r0.0.1", "r0.1.0", "r0.2.0", "r0.3.0", "r0.4.0", "r0.5.0", "r0.6.0", "r0.6.1",
-	"v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9",
+	"v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11",
 }
 
 // unstableFeatures advertises optional behaviour clients probe for:

@@ -65,8 +65,7 @@ func (s *SyncAPI) attachBundles(ctx context.Context, userID string, upTo int64, 
 	if err := s.attachBundlesAt(ctx, userID, upTo, groups, bundleDepth); err != nil {
 		return err
 	}
-	markGroups(groups)
-	return nil
+	return s.markGroups(ctx, groups)
 }
 
 func (s *SyncAPI) attachBundlesAt(ctx context.Context, userID string, upTo int64, groups []roomEvents, depth int) error {

@@ -54,7 +54,7 @@ func BenchmarkIncrementalSync(b *testing.B) {
 		b.Fatal(err)
 	}
 	if err := bs.EnsureStreams(ctx, slices.Concat(api.Streams(), clientapi.KeyStreams(), wakeUpStreams(), clientapi.ReceiptsStreams(),
-		clientapi.PushRulesStreams(), clientapi.TypingStreams(), clientapi.PresenceStreams())...); err != nil {
+		clientapi.PushRulesStreams(), clientapi.TypingStreams(), clientapi.PresenceStreams(), clientapi.ErasureStreams())...); err != nil {
 		b.Fatal(err)
 	}
 	s := New(db, bs, config.Defaults(), nil, oneDevice{}, nil, log)

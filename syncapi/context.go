@@ -127,7 +127,9 @@ func (s *SyncAPI) handleContext(r *http.Request, device *httpapi.Device) (any, e
 		return nil, err
 	}
 	stateEvs = slices.DeleteFunc(stateEvs, func(e *eventRow) bool { return !filter.matches(e) })
-	vis.markMembership(stateEvs)
+	if err := s.markForViewer(ctx, vis, stateEvs); err != nil {
+		return nil, err
+	}
 
 	if err := s.attachBundles(ctx, device.UserID, now,
 		roomEvents{vis: vis, events: slices.Concat([]*eventRow{ev}, before.events, after.events)}); err != nil {

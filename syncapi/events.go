@@ -26,6 +26,10 @@ type eventRow struct {
 	txnUser      string
 	txnDevice    string
 	txnID        string
+	roomVersion  string
+	// erasedAt is the room stream position at which the sender was
+	// erased, 0 when they were not; set by markErased (erasure.go).
+	erasedAt int64
 	// relations are the bundled aggregations, set by attachBundles
 	// before formatting; nil when the event has none or none were loaded.
 	relations *bundle
@@ -43,7 +47,7 @@ func (e *eventRow) before() topoToken { return topoToken{Depth: e.depth, Pos: e.
 
 const eventColumns = `e.stream_pos, e.depth, e.event_id, e.room_id, e.type, e.sender, e.state_key, e.contains_url, e.event_json,
 	COALESCE(p.event_json, ''), COALESCE(r.event_json, ''), COALESCE(e.replaces_state, ''), COALESCE(e.redacted_because, ''),
-	COALESCE(e.txn_user_id, ''), COALESCE(e.txn_device_id, ''), COALESCE(e.txn_id, '')
+	COALESCE(e.txn_user_id, ''), COALESCE(e.txn_device_id, ''), COALESCE(e.txn_id, ''), e.room_version
 	FROM syncapi_events e
 	LEFT JOIN syncapi_events p ON p.event_id = e.replaces_state
 	LEFT JOIN syncapi_events r ON r.event_id = e.redacted_because`
@@ -56,7 +60,7 @@ func scanEvents(rows *sql.Rows) ([]*eventRow, error) {
 		var sk sql.NullString
 		var pdu, prev, red string
 		if err := rows.Scan(&e.pos, &e.depth, &e.eventID, &e.roomID, &e.evType, &e.sender, &sk, &e.containsURL, &pdu,
-			&prev, &red, &e.replaces, &e.redactedBy, &e.txnUser, &e.txnDevice, &e.txnID); err != nil {
+			&prev, &red, &e.replaces, &e.redactedBy, &e.txnUser, &e.txnDevice, &e.txnID, &e.roomVersion); err != nil {
 			return nil, fmt.Errorf("scanning events: %w", err)
 		}
 		if sk.Valid {

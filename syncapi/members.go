@@ -73,7 +73,9 @@ func (s *SyncAPI) handleMembers(r *http.Request, device *httpapi.Device) (any, e
 	if err != nil {
 		return nil, err
 	}
-	vis.markMembership(evs)
+	if err := s.markForViewer(ctx, vis, evs); err != nil {
+		return nil, err
+	}
 	return map[string]any{"chunk": newFormatter(device.UserID, device.DeviceID, nil).events(evs)}, nil
 }
 

@@ -1,5 +1,7 @@
 package syncapi
 
+import "context"
+
 // unsigned.membership (MSC4115, spec v1.11) tells a client what the
 // requesting user's membership was when each event happened, so it can
 // tell events it saw live from history it was let into. The user's
@@ -20,26 +22,46 @@ func (v *visibility) membershipAfter(p int64) string {
 
 // markMembership sets membership on the events and on the events their
 // bundled aggregations carry (the latest thread event and the edit), which
-// are events of the same room. A nil visibility marks nothing.
-func (v *visibility) markMembership(evs []*eventRow) {
-	if v == nil {
-		return
-	}
+// are events of the same room, and applies erasures marked by markErased
+// (erasure.go). A nil visibility marks no membership.
+func (v *visibility) markMembership(evs []*eventRow) error {
 	for _, e := range evs {
-		e.membership = v.membershipAfter(e.pos)
+		if v != nil {
+			e.membership = v.membershipAfter(e.pos)
+		}
+		if err := v.applyErasure(e); err != nil {
+			return err
+		}
 		if b := e.relations; b != nil {
 			if b.thread != nil && b.thread.latest != nil {
-				v.markMembership([]*eventRow{b.thread.latest})
+				if err := v.markMembership([]*eventRow{b.thread.latest}); err != nil {
+					return err
+				}
 			}
 			if b.replace != nil {
-				v.markMembership([]*eventRow{b.replace})
+				if err := v.markMembership([]*eventRow{b.replace}); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	return nil
 }
 
-func markGroups(groups []roomEvents) {
+// markGroups prepares the events of every group for their viewer, with
+// one erasure lookup for all of them.
+func (s *SyncAPI) markGroups(ctx context.Context, groups []roomEvents) error {
+	var all []*eventRow
 	for _, g := range groups {
-		g.vis.markMembership(g.events)
+		all = append(all, g.events...)
 	}
+	if err := s.markErased(ctx, all); err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := g.vis.markMembership(g.events); err != nil {
+			return err
+		}
+	}
+	return nil
 }

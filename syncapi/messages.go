@@ -91,7 +91,9 @@ func (s *SyncAPI) handleMessages(r *http.Request, device *httpapi.Device) (any, 
 		if err != nil {
 			return nil, err
 		}
-		vis.markMembership(members)
+		if err := s.markForViewer(ctx, vis, members); err != nil {
+			return nil, err
+		}
 		resp.State = fm.events(members)
 	}
 	return resp, nil

@@ -283,19 +283,30 @@ CREATE TABLE syncapi_sliding_sync_rooms (
 `,
 }, {
 	Version: 10,
+	Name:    "erased users",
+	// syncapi_erased_users are the users who deactivated with erase and
+	// the room stream position the erasure was read at (erasure.go).
+	Up: `
+CREATE TABLE syncapi_erased_users (
+	user_id    TEXT PRIMARY KEY,
+	erased_pos BIGINT NOT NULL
+);
+`,
+}, {
+	Version: 11,
 	Name:    "notification pruning order",
 	// The sweeper (notifications_prune.go) walks old notifications in
 	// the order they were recorded.
 	Up: `CREATE INDEX syncapi_notifications_ts ON syncapi_notifications (ts, stream_pos);`,
 }, {
-	Version: 11,
+	Version: 12,
 	Name:    "to-device message times",
 	// When a to-device message was stored (milliseconds), so the sweeper
 	// (todevice_sweep.go) drops the old ones of devices that do not exist;
 	// messages stored before count as old.
 	Up: `ALTER TABLE syncapi_to_device ADD COLUMN ts BIGINT NOT NULL DEFAULT 0;`,
 }, {
-	Version: 12,
+	Version: 13,
 	Name:    "event timestamps",
 	// origin_ts is the event's origin_server_ts, so timestamp_to_event is
 	// an index lookup. Events stored before have it filled by the

@@ -91,6 +91,9 @@ func (s *SyncAPI) roomResult(ctx context.Context, ss *ssSync, c *ssCandidate, cf
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := s.markForViewer(ctx, vis, state); err != nil {
+		return nil, nil, err
+	}
 	room.RequiredState = ss.fm.events(state)
 	if err := s.describeRoom(ctx, ss, room, c, picked, state, stateFrom, upTo); err != nil {
 		return nil, nil, err

@@ -56,6 +56,11 @@ func (s *SyncAPI) handleAccountData(ctx context.Context, m bus.Message) error {
 	}
 	var pos int64
 	err := s.db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {
+		// A change still in flight when the user was erased must not
+		// bring their account data back.
+		if erased, err := isErased(ctx, tx, u.UserID); erased || err != nil {
+			return err
+		}
 		var stored int64
 		err := tx.QueryRow(ctx, `SELECT revision FROM syncapi_account_data WHERE user_id = $1 AND room_id = $2 AND type = $3`,
 			u.UserID, u.RoomID, u.Type).Scan(&stored)

@@ -27,7 +27,7 @@ func startAlone(t *testing.T, db *storage.DB) (*SyncAPI, *bus.Bus) {
 	// Every stream the component consumes must exist before it starts.
 	var streams []bus.StreamSpec
 	for _, specs := range [][]bus.StreamSpec{api.Streams(), wakeUpStreams(), capi.AccountDataStreams(),
-		capi.KeyStreams(), capi.ReceiptsStreams(), capi.PushRulesStreams(), capi.TypingStreams(), capi.PresenceStreams()} {
+		capi.KeyStreams(), capi.ReceiptsStreams(), capi.PushRulesStreams(), capi.TypingStreams(), capi.PresenceStreams(), capi.ErasureStreams()} {
 		streams = append(streams, specs...)
 	}
 	if err := b.EnsureStreams(ctx, streams...); err != nil {

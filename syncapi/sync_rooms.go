@@ -289,7 +289,9 @@ func (s *SyncAPI) roomEntry(ctx context.Context, rs *roomSync, from, stateFrom, 
 	if err != nil {
 		return nil, err
 	}
-	vis.markMembership(state)
+	if err := s.markForViewer(ctx, vis, state); err != nil {
+		return nil, err
+	}
 	entry.state = rs.fm.events(state)
 
 	memberChange := slices.ContainsFunc(picked, func(e *eventRow) bool { return e.evType == "m.room.member" }) ||

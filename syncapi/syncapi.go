@@ -80,7 +80,7 @@ func New(db *storage.DB, b *bus.Bus, cfg config.Config, rooms api.API, authn htt
 		stream: clientapi.PresenceStream, durable: presenceConsumer, subject: clientapi.PresenceSubject, handle: s.handlePresence,
 	}, s.accountDataConsumer()}
 	s.sections = append(s.sections, s.toDeviceSection(), s.deviceListSection(), s.receiptsSection(), s.pushRulesSection(), s.accountDataSection())
-	s.consumers = append(s.consumers, s.toDeviceConsumer(), s.deviceListConsumer())
+	s.consumers = append(s.consumers, s.toDeviceConsumer(), s.deviceListConsumer(), s.erasureConsumer())
 	return s
 }
 
@@ -91,10 +91,10 @@ func (s *SyncAPI) Name() string { return "syncapi" }
 func (s *SyncAPI) Migrations() []storage.Migration { return migrations }
 
 // Streams returns the bus streams the component publishes to (its
-// wake-ups, typing expiries, pushes) and the client API's presence stream it
-// consumes, so the consumer finds it whatever the start-up order.
+// wake-ups, typing expiries, pushes) and the client API's presence and
+// erasure streams it consumes, so the consumer finds it whatever the start-up order.
 func (s *SyncAPI) Streams() []bus.StreamSpec {
-	return slices.Concat(wakeUpStreams(), clientapi.TypingStreams(), clientapi.PresenceStreams(), syncout.PushStreams())
+	return slices.Concat(wakeUpStreams(), clientapi.TypingStreams(), clientapi.PresenceStreams(), clientapi.ErasureStreams(), syncout.PushStreams())
 }
 
 // Register mounts the component's client endpoints.

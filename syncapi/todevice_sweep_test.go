@@ -28,13 +28,13 @@ func TestSweepToDeviceDropsOldMessagesOfMissingDevices(t *testing.T) {
 	}
 	storagetest.ForEachBackend(t, func(t *testing.T, db *storage.DB) {
 		ctx := t.Context()
-		s, _ := startAlone(t, db)
+		s, b := startAlone(t, db)
 		if _, err := s.sweeper.Stop(ctx); err != nil {
 			t.Fatal(err)
 		}
 		cfg := config.Defaults()
 		cfg.ServerName = "test"
-		accts := accounts.New(db, cfg, storagetest.Logger(t))
+		accts := accounts.New(db, b, cfg, storagetest.Logger(t))
 		if err := db.Migrate(ctx, accts.Name(), accts.Migrations()); err != nil {
 			t.Fatal(err)
 		}

@@ -136,3 +136,14 @@ func (a *AccountData) IgnoredUsers(ctx context.Context, userID string) (map[stri
 	}
 	return api.IgnoredUsersOf(content), nil
 }
+
+// EraseAccountData implements api.AccountDataEraser: it deletes every
+// account data row of the user, global and per room. The sync API forgets
+// its copy when it reads the erasure accounts publishes, and ignores
+// changes of the user that arrive after it.
+func (a *AccountData) EraseAccountData(ctx context.Context, userID string) error {
+	if _, err := a.db.Exec(ctx, `DELETE FROM clientapi_account_data WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("erasing the account data of %s: %w", userID, err)
+	}
+	return nil
+}

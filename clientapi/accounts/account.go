@@ -117,7 +117,9 @@ type deactivateRequest struct {
 // postDeactivate deactivates the caller's account for good: it leaves
 // every room, can no longer log in, every device is logged out and the
 // user ID is never given to anyone else. With erase the profile is
-// blanked too.
+// blanked, the account data deleted, and users who join a room later are
+// served the user's events redacted (the sync API, told through the
+// erasure outbox).
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3accountdeactivate
 func (a *Accounts) postDeactivate(r *http.Request, device *httpapi.Device) (any, error) {
 	op, err := passwordOperation("deactivate", device)
@@ -143,14 +145,27 @@ func (a *Accounts) postDeactivate(r *http.Request, device *httpapi.Device) (any,
 			return nil, fmt.Errorf("leaving the rooms of %s: %w", device.UserID, err)
 		}
 	}
+	if req.Erase {
+		if err := a.eraseNonEventData(r.Context(), device.UserID); err != nil {
+			return nil, err
+		}
+	}
 	err = a.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
 		if ok, err := finishUIASession(ctx, tx, sess); err != nil || !ok {
 			return orSessionUsed(err)
+		}
+		if req.Erase {
+			if err := a.enqueueErasure(ctx, tx, device.UserID); err != nil {
+				return err
+			}
 		}
 		return a.deactivate(ctx, tx, device.UserID)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if req.Erase {
+		a.outbox.Notify()
 	}
 	a.log.InfoContext(r.Context(), "user deactivated", "user_id", device.UserID)
 	// No identity server bindings are kept, so there is nothing to unbind.

@@ -12,8 +12,10 @@ import (
 	"runtime"
 
 	"github.com/ocomms/ocomms/bus"
+	"github.com/ocomms/ocomms/clientapi/api"
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/httpapi"
+	"github.com/ocomms/ocomms/internal/outbox"
 	"github.com/ocomms/ocomms/internal/ratelimit"
 	"github.com/ocomms/ocomms/spec/errcode"
 	"github.com/ocomms/ocomms/storage"
@@ -27,6 +29,10 @@ type Accounts struct {
 	hasher   *hasher
 	lastSeen *lastSeen
 	parter   RoomParter
+	// eraser deletes account data on erasure; outbox carries the
+	// erasure to the sync API (deactivation.go).
+	eraser api.AccountDataEraser
+	outbox *outbox.Outbox
 	// dehydrated names the device GET /devices hides.
 	dehydrated DehydratedDevices
 	// observers are told about deleted and renamed devices.
@@ -41,12 +47,15 @@ type Accounts struct {
 	loginTokenByUser  *ratelimit.Limiter
 }
 
-// New builds the component.
-func New(db *storage.DB, cfg config.Config, log *slog.Logger) *Accounts {
+// New builds the component. b may be nil in tools that run no publisher:
+// erasures they commit wait in the outbox until a server publishes them.
+func New(db *storage.DB, b *bus.Bus, cfg config.Config, log *slog.Logger) *Accounts {
+	log = log.With(slog.String("component", "accounts"))
 	return &Accounts{
 		db:                db,
 		cfg:               cfg,
-		log:               log.With(slog.String("component", "accounts")),
+		log:               log,
+		outbox:            outbox.New(db, b, outboxTable, api.ErasureSubject, log),
 		hasher:            newHasher(runtime.NumCPU()),
 		lastSeen:          newLastSeen(),
 		loginByIP:         ratelimit.New(cfg.RateLimits.Login),
@@ -64,7 +73,14 @@ func (a *Accounts) Name() string { return "accounts" }
 func (a *Accounts) Migrations() []storage.Migration { return migrations }
 
 // Streams returns the bus streams the component publishes to.
-func (a *Accounts) Streams() []bus.StreamSpec { return nil }
+func (a *Accounts) Streams() []bus.StreamSpec { return api.ErasureStreams() }
+
+// Start runs the erasure outbox publisher, which first sends what an
+// earlier run left.
+func (a *Accounts) Start(ctx context.Context) error { return a.outbox.Start(ctx) }
+
+// Stop ends the publisher; unpublished erasures wait in the outbox.
+func (a *Accounts) Stop(ctx context.Context) error { return a.outbox.Stop(ctx) }
 
 // Register mounts the component's client endpoints.
 func (a *Accounts) Register(routes httpapi.Routes) {

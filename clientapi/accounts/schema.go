@@ -1,6 +1,9 @@
 package accounts
 
-import "github.com/ocomms/ocomms/storage"
+import (
+	"github.com/ocomms/ocomms/internal/outbox"
+	"github.com/ocomms/ocomms/storage"
+)
 
 // migrations are the accounts tables. Every table is prefixed with
 // accounts_ because all components share one database.
@@ -91,5 +94,7 @@ CREATE TABLE accounts_login_tokens (
 	expires_ts BIGINT NOT NULL
 );
 CREATE INDEX accounts_login_tokens_expires ON accounts_login_tokens (expires_ts);
-`},
+`}, {Version: 3, Name: "erasure outbox", Up: `
+-- Erasures of deactivated accounts not yet on the bus (deactivation.go).
+` + outbox.Schema(outboxTable)},
 }

@@ -26,7 +26,7 @@ func benchKeys(b *testing.B, users, devices, oneTimeKeys int) (*Keys, []string) 
 	b.Cleanup(func() { db.Close() })
 	cfg := config.Defaults()
 	cfg.ServerName = "bench"
-	accts := accounts.New(db, cfg, log)
+	accts := accounts.New(db, nil, cfg, log)
 	k := New(cfg, db, nil, accts, log)
 	for _, c := range []struct {
 		name string

@@ -70,7 +70,7 @@ func withAccounts(ctx context.Context, path string, env cmdEnv, fn func(a *accou
 	if err := checkServerName(ctx, db, cfg.ServerName); err != nil {
 		return err
 	}
-	a := accounts.New(db, cfg, log)
+	a := accounts.New(db, nil, cfg, log)
 	if err := db.Migrate(ctx, a.Name(), a.Migrations()); err != nil {
 		return fmt.Errorf("migrating accounts: %w", err)
 	}

@@ -83,7 +83,7 @@ func (s *Server) open(ctx context.Context) error {
 		return fmt.Errorf("bus: %w", err)
 	}
 
-	accts := accounts.New(s.db, s.cfg, log)
+	accts := accounts.New(s.db, s.bus, s.cfg, log)
 	rs := roomserver.New(s.db, s.bus, s.cfg, s.signingKey, log)
 	// The client API is built before the sync API, which hides the rooms
 	// users forgot through it, and leaves the rooms of users accounts
@@ -106,6 +106,7 @@ func (s *Server) open(ctx context.Context) error {
 	// Account data is its own component; others set account data on a
 	// user's behalf through it (clientapi/api.AccountData).
 	accountData := accountdata.New(s.db, s.bus, accts, log)
+	accts.SetAccountDataEraser(accountData)
 	media, err := mediaapi.New(s.db, s.bus, s.cfg, accts, log)
 	if err != nil {
 		return err
