@@ -11,20 +11,28 @@ import (
 	"github.com/ocomms/ocomms/storage"
 )
 
+// benchDB is a migrated SQLite database of the sync API for a benchmark,
+// closed when it ends, with a logger that discards.
+func benchDB(b *testing.B) (*storage.DB, *slog.Logger) {
+	b.Helper()
+	log := slog.New(slog.DiscardHandler)
+	db, err := storage.Open(b.Context(), storage.Config{Backend: storage.BackendSQLite, SQLitePath: filepath.Join(b.TempDir(), "bench.db")}, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if err := db.Migrate(b.Context(), "syncapi", migrations); err != nil {
+		b.Fatal(err)
+	}
+	return db, log
+}
+
 // BenchmarkAttachBundles measures loading the bundled aggregations of a
 // page of 50 events, each a thread root with 21 replies, 3 edits and a
 // reference, 1,250 related events in all, on SQLite.
 func BenchmarkAttachBundles(b *testing.B) {
 	ctx := b.Context()
-	log := slog.New(slog.DiscardHandler)
-	db, err := storage.Open(ctx, storage.Config{Backend: storage.BackendSQLite, SQLitePath: filepath.Join(b.TempDir(), "bench.db")}, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx, "syncapi", migrations); err != nil {
-		b.Fatal(err)
-	}
+	db, log := benchDB(b)
 	const room, alice = "!room:bench", "@alice:bench"
 	pos := int64(0)
 	insert := func(tx *storage.Tx, evType, parent, relType string) (string, error) {
@@ -48,7 +56,7 @@ func BenchmarkAttachBundles(b *testing.B) {
 		return id, nil
 	}
 	var page []*eventRow
-	err = db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {
+	err := db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO syncapi_room_state (room_id, event_id, type, state_key, membership, added_pos)
 			VALUES ($1, '$join', 'm.room.member', $2, 'join', 0)`, room, alice); err != nil {
 			return err

@@ -37,7 +37,7 @@ var (
 
 // backfillAll runs every backfill job, one after the other.
 func (s *SyncAPI) backfillAll(ctx context.Context) {
-	for _, j := range []backfillJob{relationsBackfill, searchBackfill} {
+	for _, j := range []backfillJob{relationsBackfill, searchBackfill, originTSBackfill} {
 		s.runBackfill(ctx, j)
 	}
 }

@@ -214,10 +214,10 @@ func insertEvent(ctx context.Context, tx *storage.Tx, pos int64, oe *api.OutputE
 		txnUser, txnDevice, txnID = t.UserID, t.DeviceID, t.TxnID
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO syncapi_events (stream_pos, event_id, room_id, room_version, type, sender,
-		state_key, depth, contains_url, event_json, replaces_state, redacted_because, txn_user_id, txn_device_id, txn_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		state_key, depth, contains_url, event_json, replaces_state, redacted_because, txn_user_id, txn_device_id, txn_id, origin_ts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		pos, ev.EventID(), ev.RoomID(), string(ev.Version()), ev.Type(), ev.Sender(),
-		stateKey, ev.Depth(), containsURL(ev.Content()), string(js), replaces, redactedBecause, txnUser, txnDevice, txnID)
+		stateKey, ev.Depth(), containsURL(ev.Content()), string(js), replaces, redactedBecause, txnUser, txnDevice, txnID, ev.OriginServerTS())
 	if err != nil {
 		return fmt.Errorf("inserting event %s: %w", ev.EventID(), err)
 	}

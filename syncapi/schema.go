@@ -318,4 +318,32 @@ INSERT INTO syncapi_search_backfill (pending_upto)
 	SELECT position FROM syncapi_stream_positions WHERE stream = 'room_events' AND position > 0;
 `,
 	TextIndexes: []storage.TextIndex{searchIndex},
+}, {
+	Version: 12,
+	Name:    "notification pruning order",
+	// The sweeper (notifications_prune.go) walks old notifications in
+	// the order they were recorded.
+	Up: `CREATE INDEX syncapi_notifications_ts ON syncapi_notifications (ts, stream_pos);`,
+}, {
+	Version: 13,
+	Name:    "to-device message times",
+	// When a to-device message was stored (milliseconds), so the sweeper
+	// (todevice_sweep.go) drops the old ones of devices that do not exist;
+	// messages stored before count as old.
+	Up: `ALTER TABLE syncapi_to_device ADD COLUMN ts BIGINT NOT NULL DEFAULT 0;`,
+}, {
+	Version: 14,
+	Name:    "event timestamps",
+	// origin_ts is the event's origin_server_ts, so timestamp_to_event is
+	// an index lookup. Events stored before have it filled by the
+	// backfill (timestamp_index.go), which works down from pending_upto.
+	Up: `
+ALTER TABLE syncapi_events ADD COLUMN origin_ts BIGINT;
+CREATE INDEX syncapi_events_room_ts ON syncapi_events (room_id, origin_ts, stream_pos);
+CREATE TABLE syncapi_origin_ts_backfill (
+	pending_upto BIGINT NOT NULL
+);
+INSERT INTO syncapi_origin_ts_backfill (pending_upto)
+	SELECT position FROM syncapi_stream_positions WHERE stream = 'room_events' AND position > 0;
+`,
 }}

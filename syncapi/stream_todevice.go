@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ocomms/ocomms/bus"
 	clientapi "github.com/ocomms/ocomms/clientapi/api"
@@ -61,8 +62,9 @@ func (s *SyncAPI) handleToDevice(ctx context.Context, m bus.Message) error {
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO syncapi_to_device (stream_pos, message_id, user_id, device_id, sender, type, content)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, pos, msg.MessageID, r.UserID, r.DeviceID, msg.Sender, msg.Type, string(r.Content)); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO syncapi_to_device (stream_pos, message_id, user_id, device_id, sender, type, content, ts)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, pos, msg.MessageID, r.UserID, r.DeviceID, msg.Sender, msg.Type, string(r.Content),
+				time.Now().UnixMilli()); err != nil {
 				return fmt.Errorf("storing to-device message %s: %w", msg.MessageID, err)
 			}
 			last = pos

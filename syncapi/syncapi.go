@@ -32,6 +32,7 @@ type SyncAPI struct {
 	keyCounts  KeyCounts
 	dehydrated DehydratedDevices
 	pushRules  PushRules
+	devices    Devices
 	pushCache  pushRoomCache
 	presence   PresenceTracker
 	// pushOut publishes the pushes recorded with notifications.
@@ -45,9 +46,12 @@ type SyncAPI struct {
 	// typing is who types where, read from the typing stream.
 	typing *typingState
 
-	// backfill derives the tables added by later migrations for the
-	// events stored before them (backfill.go).
+	// backfill derives what later migrations added (relationships,
+	// searchable text, timestamps) for the events stored before them
+	// (backfill.go).
 	backfill background.Loop
+	// sweeper prunes read notifications and stale to-device messages (sweep.go).
+	sweeper background.Loop
 
 	stop    context.CancelFunc
 	subs    []bus.Subscription
@@ -161,6 +165,7 @@ func (s *SyncAPI) Start(ctx context.Context) error {
 		s.expireTyping(runCtx)
 	}()
 	s.backfill.Start(s.backfillAll)
+	s.sweeper.Start(s.sweep)
 	return nil
 }
 
@@ -180,6 +185,9 @@ func (s *SyncAPI) Stop(ctx context.Context) error {
 	s.notifier.close()
 	if _, err := s.backfill.Stop(ctx); err != nil {
 		s.log.Warn("the backfill did not stop in time", slog.Any("error", err))
+	}
+	if _, err := s.sweeper.Stop(ctx); err != nil {
+		s.log.Warn("the sweeper did not stop in time", slog.Any("error", err))
 	}
 	if s.stop == nil {
 		return nil

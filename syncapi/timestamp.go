@@ -31,9 +31,9 @@ const timestampScanBatch = 500
 // has are searched; it does not ask other servers.
 //
 // origin_server_ts is set by the sending server and need not grow with
-// the room's order, so every event of the room is looked at: the events
-// table has no index on it (a column and index for it would make this a
-// lookup).
+// the room's order, so the search uses the (room_id, origin_ts) index;
+// a room whose older events still wait for the timestamp backfill is
+// scanned instead.
 //
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv1roomsroomidtimestamp_to_event
 func (s *SyncAPI) handleTimestampToEvent(r *http.Request, device *httpapi.Device) (any, error) {
@@ -59,7 +59,15 @@ func (s *SyncAPI) handleTimestampToEvent(r *http.Request, device *httpapi.Device
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.closestByTimestamp(ctx, roomID, now, ts, dir, vis)
+	indexed, err := s.timestampsIndexed(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	closest := s.closestByTimestamp
+	if indexed {
+		closest = s.closestByIndex
+	}
+	found, err := closest(ctx, roomID, now, ts, dir, vis)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,8 @@ type Accounts struct {
 	// erasure to the sync API (deactivation.go).
 	eraser api.AccountDataEraser
 	outbox *outbox.Outbox
+	// dehydrated names the device GET /devices hides.
+	dehydrated DehydratedDevices
 	// observers are told about deleted and renamed devices.
 	observers []DeviceObserver
 

@@ -55,6 +55,10 @@ func scanDevice(row interface{ Scan(...any) error }) (device, error) {
 
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3devices
 func (a *Accounts) getDevices(r *http.Request, caller *httpapi.Device) (any, error) {
+	hidden, err := a.hiddenDevice(r.Context(), caller.UserID)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := a.db.Query(r.Context(), `SELECT `+deviceColumns+` FROM accounts_devices WHERE user_id = $1 ORDER BY device_id`, caller.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("listing devices: %w", err)
@@ -65,6 +69,9 @@ func (a *Accounts) getDevices(r *http.Request, caller *httpapi.Device) (any, err
 		d, err := scanDevice(rows)
 		if err != nil {
 			return nil, fmt.Errorf("listing devices: %w", err)
+		}
+		if hidden != "" && d.DeviceID == hidden {
+			continue
 		}
 		devices = append(devices, d)
 	}

@@ -65,6 +65,17 @@ func TestDehydratedDeviceReceivesToDeviceMessagesAndIsReplaced(t *testing.T) {
 			t.Errorf("the dehydrated device got %v, want [0 1 2 all]", events)
 		}
 
+		t.Run("GET /devices does not list the dehydrated device", func(t *testing.T) {
+			got := alice.MustDo(t, http.MethodGet, v3+"/devices", nil, http.StatusOK)
+			var ids []string
+			for _, d := range got["devices"].([]any) {
+				ids = append(ids, d.(map[string]any)["device_id"].(string))
+			}
+			if fmt.Sprint(ids) != fmt.Sprint([]string{alice.DeviceID}) {
+				t.Errorf("GET /devices lists %v, want only %s", ids, alice.DeviceID)
+			}
+		})
+
 		t.Run("bad requests answer the spec's errors", func(t *testing.T) {
 			tests := []struct {
 				name, method, path string

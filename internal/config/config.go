@@ -44,6 +44,7 @@ type Config struct {
 	Presence     Presence     `yaml:"presence"`
 	TURN         TURN         `yaml:"turn"`
 	Push         Push         `yaml:"push"`
+	Sync         Sync         `yaml:"sync"`
 }
 
 // Presence configures whether users see each other online.
@@ -245,6 +246,7 @@ func Defaults() Config {
 		Media:    defaultMedia(),
 		TURN:     defaultTURN(),
 		Push:     defaultPush(),
+		Sync:     defaultSync(),
 		Limits: Limits{
 			MaxRequestBodyBytes: 1 << 20,
 			ReadHeaderTimeout:   10 * time.Second,

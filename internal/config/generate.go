@@ -21,7 +21,7 @@ func Generate(serverName, dataDir string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-var fileTemplate = withTURN(withMedia(template.Must(template.New("config").Parse(`# OComms homeserver configuration.
+var fileTemplate = withSync(withTURN(withMedia(template.Must(template.New("config").Parse(`# OComms homeserver configuration.
 #
 # Every key can be overridden by an environment variable: OCOMMS_ followed by
 # the key's path in upper case, dots as underscores. For example
@@ -178,4 +178,4 @@ limits:
   # How long a graceful shutdown (SIGTERM, SIGINT) waits for requests in
   # flight before closing the bus and the database.
   shutdown_timeout: {{.Limits.ShutdownTimeout}}
-{{template "media" .Media}}{{template "turn" .TURN}}{{template "push" .Push}}`))))
+{{template "media" .Media}}{{template "turn" .TURN}}{{template "push" .Push}}{{template "sync" .Sync}}`)))))

@@ -147,6 +147,7 @@ func (c Config) Validate() error {
 	c.Media.validate(bad)
 	c.TURN.validate(bad)
 	c.Push.validate(bad)
+	c.Sync.validate(bad)
 
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))

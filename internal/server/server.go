@@ -95,10 +95,12 @@ func (s *Server) open(ctx context.Context) error {
 	// device's one-time key counts, through the key store.
 	keyStore := client.Keys()
 	accts.AddDeviceObserver(keyStore)
+	accts.SetDehydratedDevices(keyStore)
 	syncAPI := syncapi.New(s.db, s.bus, s.cfg, rs, accts, client.Forgotten(), log)
 	syncAPI.SetKeyCounts(keyStore)
 	syncAPI.SetPushRules(rules)
 	syncAPI.SetDehydratedDevices(keyStore)
+	syncAPI.SetDevices(accts)
 	pres := presence.New(s.cfg, s.db, s.bus, rs, accts, log)
 	syncAPI.UsePresence(pres)
 	// Account data is its own component; others set account data on a
