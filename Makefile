@@ -17,7 +17,7 @@ FUZZ_TARGETS := \
 	./spec/id:FuzzParseServerName \
 	./spec/b64:FuzzDecode
 
-.PHONY: run build build-bench loadtest test test-unit difftest difftest-long fuzz-short fuzz bench vet fmt-check clean
+.PHONY: run build build-bench loadtest test test-unit test-e2ee difftest difftest-long fuzz-short fuzz bench vet fmt-check clean
 
 # A source checkout is a development setup even inside a container, so
 # `make run` accepts a data directory that is not a volume (with a warning);
