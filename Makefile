@@ -77,8 +77,10 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 
+# The goolm-tagged tests (e2etest, the binary client test) are vetted too.
 vet:
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags goolm ./internal/clienttest/ ./internal/e2etest/
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
