@@ -20,13 +20,18 @@ func TestReportingContent(t *testing.T) {
 		room := v3 + "/rooms/" + esc(roomID)
 
 		bob.MustDo(t, http.MethodPost, room+"/report/"+esc(eventID), map[string]any{"reason": "rude"}, http.StatusOK)
+		t.Run("score, removed in v1.18, is accepted and ignored", func(t *testing.T) {
+			for _, score := range []any{-100, "very bad"} {
+				bob.MustDo(t, http.MethodPost, room+"/report/"+esc(eventID), map[string]any{"reason": "rude", "score": score}, http.StatusOK)
+			}
+		})
 		carol.MustDo(t, http.MethodPost, room+"/report", map[string]any{"reason": "whole room is rude"}, http.StatusOK)
 
 		t.Run("admins read and delete the reports", func(t *testing.T) {
 			admin := srv.NewAdmin(t, "admin")
 			events := admin.MustDo(t, http.MethodGet, "/_synapse/admin/v1/event_reports", nil, http.StatusOK)
 			list, _ := events["event_reports"].([]any)
-			if len(list) != 1 || events["total"] != float64(1) {
+			if len(list) != 3 || events["total"] != float64(3) {
 				t.Fatalf("event reports %v", events)
 			}
 			first := list[0].(map[string]any)
