@@ -13,7 +13,7 @@ func TestKnockAppearsInSyncWithKnockStateAndMovesOnInvite(t *testing.T) {
 		srv := start(t, b)
 		alice, bob := srv.NewUser(t, "alice"), srv.NewUser(t, "bob")
 		roomID := createRoom(t, alice, map[string]any{
-			"name": "Door",
+			"name":          "Door",
 			"initial_state": []any{map[string]any{"type": "m.room.join_rules", "state_key": "", "content": map[string]any{"join_rule": "knock"}}},
 		})
 		token := sync(t, bob, nil).NextBatch
