@@ -195,12 +195,21 @@ func TestContextAppliesItsFilterAndLazyLoadsMembers(t *testing.T) {
 	})
 }
 
+// aloneInPublicRoom starts a server where alice is alone in a public room
+// that bob and carol have not joined yet, and returns the sync token just
+// after her first message there.
+func aloneInPublicRoom(t *testing.T, b testserver.Backend) (alice, bob, carol *testserver.Client, roomID, token string) {
+	t.Helper()
+	srv := start(t, b)
+	alice, bob, carol = srv.NewUser(t, "alice"), srv.NewUser(t, "bob"), srv.NewUser(t, "carol")
+	roomID = createRoom(t, alice, map[string]any{"preset": "public_chat"})
+	token = waitForEvent(t, alice, "", roomID, send(t, alice, roomID, "t0", "alone"))
+	return alice, bob, carol, roomID, token
+}
+
 func TestMembersAtAnEarlierToken(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		srv := start(t, b)
-		alice, bob, carol := srv.NewUser(t, "alice"), srv.NewUser(t, "bob"), srv.NewUser(t, "carol")
-		roomID := createRoom(t, alice, map[string]any{"preset": "public_chat"})
-		first := waitForEvent(t, alice, "", roomID, send(t, alice, roomID, "t0", "alone"))
+		alice, bob, carol, roomID, first := aloneInPublicRoom(t, b)
 		join(t, bob, roomID)
 		invite(t, alice, roomID, carol.UserID)
 		second := waitForEvent(t, alice, first, roomID, send(t, alice, roomID, "t1", "three of us"))

@@ -73,10 +73,7 @@ func TestKnockAppearsInSyncWithKnockStateAndMovesOnInvite(t *testing.T) {
 // and counts the joined and invited members.
 func TestSyncSummaryFollowsInvitesJoinsAndLeaves(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
-		srv := start(t, b)
-		alice, bob, carol := srv.NewUser(t, "alice"), srv.NewUser(t, "bob"), srv.NewUser(t, "carol")
-		roomID := createRoom(t, alice, map[string]any{"preset": "public_chat"})
-		token := waitForEvent(t, alice, "", roomID, send(t, alice, roomID, "t0", "hello"))
+		alice, bob, carol, roomID, token := aloneInPublicRoom(t, b)
 
 		steps := []struct {
 			name    string
