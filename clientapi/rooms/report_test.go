@@ -49,6 +49,28 @@ func TestReportingContent(t *testing.T) {
 			wantError(t, bob.Do(t, http.MethodGet, path, nil), 403, "M_FORBIDDEN")
 			admin.MustDo(t, http.MethodDelete, path, nil, http.StatusOK)
 			wantError(t, admin.Do(t, http.MethodGet, path, nil), 404, "M_NOT_FOUND")
+
+			roomReport := roomReports[0].(map[string]any)
+			roomReportID := strconv.FormatInt(int64(roomReport["id"].(float64)), 10)
+			roomPath := "/_synapse/admin/v1/room_reports/" + roomReportID
+			got := admin.MustDo(t, http.MethodGet, roomPath, nil, http.StatusOK)
+			if got["user_id"] != carol.UserID || got["room_id"] != roomID || got["reason"] != "whole room is rude" || got["event_id"] != nil {
+				t.Errorf("room report %v", got)
+			}
+			for _, method := range []string{http.MethodGet, http.MethodDelete} {
+				wantError(t, carol.Do(t, method, roomPath, nil), 403, "M_FORBIDDEN")
+				wantError(t, srv.Anonymous().Do(t, method, roomPath, nil), 401, "M_MISSING_TOKEN")
+				// Room reports and event reports are separate lists.
+				wantError(t, admin.Do(t, method, "/_synapse/admin/v1/event_reports/"+roomReportID, nil), 404, "M_NOT_FOUND")
+				wantError(t, admin.Do(t, method, "/_synapse/admin/v1/room_reports/999999", nil), 404, "M_NOT_FOUND")
+				wantError(t, admin.Do(t, method, "/_synapse/admin/v1/room_reports/zero", nil), 400, "M_INVALID_PARAM")
+			}
+			admin.MustDo(t, http.MethodDelete, roomPath, nil, http.StatusOK)
+			wantError(t, admin.Do(t, http.MethodGet, roomPath, nil), 404, "M_NOT_FOUND")
+			wantError(t, admin.Do(t, http.MethodDelete, roomPath, nil), 404, "M_NOT_FOUND")
+			if left := admin.MustDo(t, http.MethodGet, "/_synapse/admin/v1/room_reports", nil, http.StatusOK); left["total"] != float64(0) {
+				t.Errorf("room reports after the delete: %v", left)
+			}
 		})
 
 		tests := []struct {
