@@ -282,3 +282,36 @@ func TestUnknownCommandListsCommands(t *testing.T) {
 		t.Errorf("usage does not list commands: %s", stderr.String())
 	}
 }
+
+func TestHelpPrintsUsageAndSucceeds(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string // in stdout or stderr
+	}{
+		{"--help lists commands", []string{"--help"}, exitOK, "generate-config"},
+		{"-h lists commands", []string{"-h"}, exitOK, "create-user"},
+		{"help lists commands", []string{"help"}, exitOK, "Commands:"},
+		{"run -help lists its flags", []string{"run", "-help"}, exitOK, "-config"},
+		{"create-user -h lists its flags", []string{"create-user", "-h"}, exitOK, "-admin"},
+		{"registration-token create --help lists its flags", []string{"registration-token", "create", "--help"}, exitOK, "-valid-for"},
+		{"an unknown flag is still a usage error", []string{"run", "-nonsense"}, exitUsage, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr, nil)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d", code, tt.wantCode)
+			}
+			out := stdout.String() + stderr.String()
+			if !strings.Contains(out, tt.wantOut) {
+				t.Errorf("output does not contain %q:\n%s", tt.wantOut, out)
+			}
+			if tt.wantCode == exitOK && strings.Contains(out, "help requested") {
+				t.Errorf("help reported as an error:\n%s", out)
+			}
+		})
+	}
+}
