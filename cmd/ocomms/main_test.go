@@ -82,12 +82,15 @@ func TestBadConfigurationFailsStartWithOneLineReason(t *testing.T) {
 		env      []string
 		wantCode int
 		wantMsg  string
+		wantLog  string // logged before the reason, if set
 	}{
-		{"unknown key", "server_name: a.example\nclient_api:\n  listn: 127.0.0.1:0\n", nil, exitUsage, "client_api.listn (line 3): unknown key"},
-		{"wrong type", "server_name: a.example\ndatabase:\n  max_open_conns: twenty\n", nil, exitUsage, "database.max_open_conns (line 3): expected a whole number"},
-		{"unknown environment override", "server_name: a.example\n", []string{"OCOMMS_DATABSE_BACKEND=postgres"}, exitUsage, "OCOMMS_DATABSE_BACKEND does not name a configuration key"},
-		{"unreachable database", "server_name: a.example\nmetrics:\n  enabled: false\nclient_api:\n  listen: 127.0.0.1:0\ndatabase:\n  backend: postgres\n  postgres_dsn: postgres://nobody@" + unreachable + "/x?sslmode=disable&connect_timeout=2\n", nil, exitFailure, "database"},
-		{"missing named file", "", nil, exitUsage, "create one with: ocomms generate-config"},
+		{"unknown key", "server_name: a.example\nclient_api:\n  listn: 127.0.0.1:0\n", nil, exitUsage, "client_api.listn (line 3): unknown key", ""},
+		{"wrong type", "server_name: a.example\ndatabase:\n  max_open_conns: twenty\n", nil, exitUsage, "database.max_open_conns (line 3): expected a whole number", ""},
+		{"unknown environment override", "server_name: a.example\n", []string{"OCOMMS_DATABSE_BACKEND=postgres"}, exitUsage, "OCOMMS_DATABSE_BACKEND does not name a configuration key", ""},
+		{"unreachable database", "server_name: a.example\nmetrics:\n  enabled: false\nclient_api:\n  listen: 127.0.0.1:0\ndatabase:\n  backend: postgres\n  postgres_dsn: postgres://nobody@" + unreachable + "/x?sslmode=disable&connect_timeout=2\n", nil, exitFailure, "database", ""},
+		{"missing named file", "", nil, exitUsage, "create one with: ocomms generate-config", ""},
+		{"unreachable nats", "server_name: a.example\nmetrics:\n  enabled: false\nclient_api:\n  listen: 127.0.0.1:0\nbus:\n  nats_urls: [nats://" + unreachable + "]\n  connect_timeout: 1s\n", nil, exitFailure,
+			"bus: connect to nats (nats://" + unreachable + "): no connection within 1s (last attempt:", "level=WARN msg=\"bus: cannot reach nats, retrying\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +119,9 @@ func TestBadConfigurationFailsStartWithOneLineReason(t *testing.T) {
 			}
 			if !strings.Contains(reason, tt.wantMsg) {
 				t.Errorf("reason %q does not contain %q", reason, tt.wantMsg)
+			}
+			if tt.wantLog != "" && !strings.Contains(stderr.String(), tt.wantLog) {
+				t.Errorf("stderr does not log %q:\n%s", tt.wantLog, stderr.String())
 			}
 		})
 	}

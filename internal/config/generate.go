@@ -95,6 +95,9 @@ bus:
   credentials_file: {{printf "%q" .Bus.CredentialsFile}}
   # Replication factor of every stream on a NATS cluster (1 to 5).
   replicas: {{.Bus.Replicas}}
+  # How long start-up waits for nats_urls to answer (warning in the log
+  # while it waits) before it gives up with the reason and exits non-zero.
+  connect_timeout: {{.Bus.ConnectTimeout}}
 
 logging:
   # debug, info, warn or error.
