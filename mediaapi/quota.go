@@ -145,35 +145,56 @@ func (m *MediaAPI) setQuota(r *http.Request, _ *httpapi.Device) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	limit, err := decodeLimit(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
+		return limit.apply(ctx, tx, "mediaapi_quotas", "user_id", userID)
+	}); err != nil {
+		return nil, fmt.Errorf("setting media quota: %w", err)
+	}
+	return m.quota(r.Context(), m.db, userID)
+}
+
+// limit is the body of a quota PUT: a number of bytes, 0 for unlimited,
+// or null to go back to the configured default.
+type limit struct {
+	maxBytes int64
+	reset    bool
+}
+
+func decodeLimit(r *http.Request) (limit, error) {
 	var body struct {
 		MaxBytes json.RawMessage `json:"max_bytes"`
 	}
 	if err := httpapi.DecodeJSON(r, &body); err != nil {
-		return nil, err
+		return limit{}, err
 	}
 	raw := strings.TrimSpace(string(body.MaxBytes))
-	var maxBytes int64
-	if raw == "" {
-		return nil, errcode.MissingParam("max_bytes is required: a number of bytes, 0 for unlimited, or null for the default")
+	switch {
+	case raw == "":
+		return limit{}, errcode.MissingParam("max_bytes is required: a number of bytes, 0 for unlimited, or null for the default")
+	case raw == "null":
+		return limit{reset: true}, nil
 	}
-	if raw != "null" {
-		if err := json.Unmarshal(body.MaxBytes, &maxBytes); err != nil || maxBytes < 0 {
-			return nil, errcode.InvalidParam("max_bytes must be a non-negative integer or null")
-		}
+	var l limit
+	if err := json.Unmarshal(body.MaxBytes, &l.maxBytes); err != nil || l.maxBytes < 0 {
+		return limit{}, errcode.InvalidParam("max_bytes must be a non-negative integer or null")
 	}
-	err = m.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
-		if raw == "null" {
-			_, err := tx.Exec(ctx, `DELETE FROM mediaapi_quotas WHERE user_id = $1`, userID)
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO mediaapi_quotas (user_id, max_bytes) VALUES ($1, $2)
-			ON CONFLICT (user_id) DO UPDATE SET max_bytes = excluded.max_bytes`, userID, maxBytes)
+	return l, nil
+}
+
+// apply stores the limit in table (mediaapi_quotas or
+// mediaapi_room_quotas), keyed by keyColumn = key.
+func (l limit) apply(ctx context.Context, tx *storage.Tx, table, keyColumn, key string) error {
+	if l.reset {
+		_, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE `+keyColumn+` = $1`, key)
 		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("setting media quota: %w", err)
 	}
-	return m.quota(r.Context(), m.db, userID)
+	_, err := tx.Exec(ctx, `INSERT INTO `+table+` (`+keyColumn+`, max_bytes) VALUES ($1, $2)
+		ON CONFLICT (`+keyColumn+`) DO UPDATE SET max_bytes = excluded.max_bytes`, key, l.maxBytes)
+	return err
 }
 
 // admin wraps a handler only server admins may call.
