@@ -115,9 +115,48 @@ func (m *MediaAPI) chargeQuota(ctx context.Context, tx *storage.Tx, userID strin
 
 // The quota admin API, in the style of Synapse's user admin API.
 func (m *MediaAPI) registerQuota(r *mux.Router) {
-	const path = "/_synapse/admin/v1/users/{userId}/media_quota"
-	r.Handle(path, m.admin(m.getQuota)).Methods(http.MethodGet)
-	r.Handle(path, m.admin(m.setQuota)).Methods(http.MethodPut)
+	m.mountQuota(r, quotaEndpoint{
+		path: "/_synapse/admin/v1/users/{userId}/media_quota",
+		key:  m.localUser, table: "mediaapi_quotas", column: "user_id",
+		show: func(ctx context.Context, userID string) (any, error) { return m.quota(ctx, m.db, userID) },
+	})
+}
+
+// quotaEndpoint is a quota's admin API: key names what the quota bounds
+// from the request path (validated), table and column are where custom
+// quotas live, and show answers the quota with its usage.
+type quotaEndpoint struct {
+	path          string
+	key           func(*http.Request) (string, error)
+	table, column string
+	show          func(ctx context.Context, key string) (any, error)
+}
+
+// mountQuota mounts GET (see) and PUT (set) of a quota, for server admins.
+func (m *MediaAPI) mountQuota(r *mux.Router, q quotaEndpoint) {
+	r.Handle(q.path, m.admin(func(req *http.Request, _ *httpapi.Device) (any, error) {
+		key, err := q.key(req)
+		if err != nil {
+			return nil, err
+		}
+		return q.show(req.Context(), key)
+	})).Methods(http.MethodGet)
+	r.Handle(q.path, m.admin(func(req *http.Request, _ *httpapi.Device) (any, error) {
+		key, err := q.key(req)
+		if err != nil {
+			return nil, err
+		}
+		limit, err := decodeLimit(req)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.db.WithTx(req.Context(), func(ctx context.Context, tx *storage.Tx) error {
+			return limit.apply(ctx, tx, q.table, q.column, key)
+		}); err != nil {
+			return nil, fmt.Errorf("setting media quota: %w", err)
+		}
+		return q.show(req.Context(), key)
+	})).Methods(http.MethodPut)
 }
 
 func (m *MediaAPI) localUser(r *http.Request) (string, error) {
@@ -130,31 +169,6 @@ func (m *MediaAPI) localUser(r *http.Request) (string, error) {
 		return "", errcode.InvalidParam("Only local users have a media quota")
 	}
 	return userID, nil
-}
-
-func (m *MediaAPI) getQuota(r *http.Request, _ *httpapi.Device) (any, error) {
-	userID, err := m.localUser(r)
-	if err != nil {
-		return nil, err
-	}
-	return m.quota(r.Context(), m.db, userID)
-}
-
-func (m *MediaAPI) setQuota(r *http.Request, _ *httpapi.Device) (any, error) {
-	userID, err := m.localUser(r)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := decodeLimit(r)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
-		return limit.apply(ctx, tx, "mediaapi_quotas", "user_id", userID)
-	}); err != nil {
-		return nil, fmt.Errorf("setting media quota: %w", err)
-	}
-	return m.quota(r.Context(), m.db, userID)
 }
 
 // limit is the body of a quota PUT: a number of bytes, 0 for unlimited,

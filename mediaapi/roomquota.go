@@ -13,7 +13,6 @@ import (
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/spec/errcode"
 	"github.com/ocomms/ocomms/spec/id"
-	"github.com/ocomms/ocomms/storage"
 )
 
 // Room media quotas bound the total size of the distinct local media a
@@ -93,9 +92,11 @@ func (m *MediaAPI) CheckAttach(ctx context.Context, roomID, evType string, conte
 // The room quota admin API. Synapse has no room media quota, so it
 // lives under this server's admin prefix.
 func (m *MediaAPI) registerRoomQuota(r *mux.Router) {
-	const path = "/_ocomms/admin/v1/rooms/{roomId}/media_quota"
-	r.Handle(path, m.admin(m.getRoomQuota)).Methods(http.MethodGet)
-	r.Handle(path, m.admin(m.setRoomQuota)).Methods(http.MethodPut)
+	m.mountQuota(r, quotaEndpoint{
+		path: "/_ocomms/admin/v1/rooms/{roomId}/media_quota",
+		key:  roomParam, table: "mediaapi_room_quotas", column: "room_id",
+		show: func(ctx context.Context, roomID string) (any, error) { return m.roomQuota(ctx, roomID) },
+	})
 }
 
 func roomParam(r *http.Request) (string, error) {
@@ -104,29 +105,4 @@ func roomParam(r *http.Request) (string, error) {
 		return "", errcode.InvalidParam(fmt.Sprintf("%q is not a room ID", roomID))
 	}
 	return roomID, nil
-}
-
-func (m *MediaAPI) getRoomQuota(r *http.Request, _ *httpapi.Device) (any, error) {
-	roomID, err := roomParam(r)
-	if err != nil {
-		return nil, err
-	}
-	return m.roomQuota(r.Context(), roomID)
-}
-
-func (m *MediaAPI) setRoomQuota(r *http.Request, _ *httpapi.Device) (any, error) {
-	roomID, err := roomParam(r)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := decodeLimit(r)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
-		return limit.apply(ctx, tx, "mediaapi_room_quotas", "room_id", roomID)
-	}); err != nil {
-		return nil, fmt.Errorf("setting room media quota: %w", err)
-	}
-	return m.roomQuota(r.Context(), roomID)
 }
