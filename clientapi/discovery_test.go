@@ -76,7 +76,7 @@ func TestCapabilitiesDescribeTheConfiguration(t *testing.T) {
 	caps := alice.MustDo(t, http.MethodGet, "/_matrix/client/v3/capabilities", nil, http.StatusOK)["capabilities"].(map[string]any)
 	for key, want := range map[string]bool{
 		"m.change_password": true, "m.set_displayname": true, "m.set_avatar_url": true,
-		"m.3pid_changes": false, "m.get_login_token": false,
+		"m.3pid_changes": false, "m.get_login_token": false, "m.profile_fields": true,
 	} {
 		c, _ := caps[key].(map[string]any)
 		if got, ok := c["enabled"].(bool); !ok || got != want {
