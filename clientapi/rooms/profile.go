@@ -72,6 +72,9 @@ func (r *Rooms) getProfile(req *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.checkProfileLookup(req, userID); err != nil {
+		return nil, err
+	}
 	p, ok, err := r.loadProfile(req.Context(), userID)
 	if err != nil {
 		return nil, err
@@ -90,6 +93,9 @@ func (r *Rooms) getProfileField(req *http.Request) (any, error) {
 	}
 	key := httpapi.Vars(req)["keyName"]
 	if err := checkProfileKey(key); err != nil {
+		return nil, err
+	}
+	if err := r.checkProfileLookup(req, userID); err != nil {
 		return nil, err
 	}
 	p, ok, err := r.loadProfile(req.Context(), userID)
