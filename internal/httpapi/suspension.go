@@ -9,7 +9,8 @@ import (
 
 // suspendedForbidden are the client endpoints a suspended account may not
 // use, by method and route template without the /_matrix/client/{version}
-// prefix. They are the spec's recommended set: joining and knocking
+// prefix, each with whether the request's path variables make it
+// forbidden. They are the spec's recommended set: joining and knocking
 // (accepting an invite is a join), inviting, sending events and state,
 // creating and upgrading rooms, acting on other members, publishing
 // aliases and changing the profile. Everything else stays open, in
@@ -21,25 +22,31 @@ import (
 // that says what suspension means on this server.
 //
 // https://spec.matrix.org/latest/client-server-api/#account-suspension
-var suspendedForbidden = map[string]bool{
-	"POST /createRoom":                                 true,
-	"POST /join/{roomIdOrAlias}":                       true,
-	"POST /rooms/{roomId}/join":                        true,
-	"POST /knock/{roomIdOrAlias}":                      true,
-	"POST /rooms/{roomId}/invite":                      true,
-	"POST /rooms/{roomId}/kick":                        true,
-	"POST /rooms/{roomId}/ban":                         true,
-	"POST /rooms/{roomId}/unban":                       true,
-	"POST /rooms/{roomId}/upgrade":                     true,
-	"PUT /rooms/{roomId}/send/{eventType}/{txnId}":     true,
-	"PUT /rooms/{roomId}/state/{eventType}":            true,
-	"PUT /rooms/{roomId}/state/{eventType}/":           true,
-	"PUT /rooms/{roomId}/state/{eventType}/{stateKey}": true,
-	"PUT /directory/room/{roomAlias}":                  true,
-	"PUT /directory/list/room/{roomId}":                true,
-	"PUT /profile/{userId}/{keyName}":                  true,
-	"DELETE /profile/{userId}/{keyName}":               true,
+var suspendedForbidden = map[string]func(vars map[string]string) bool{
+	"POST /createRoom":                                 always,
+	"POST /join/{roomIdOrAlias}":                       always,
+	"POST /rooms/{roomId}/join":                        always,
+	"POST /knock/{roomIdOrAlias}":                      always,
+	"POST /rooms/{roomId}/invite":                      always,
+	"POST /rooms/{roomId}/kick":                        always,
+	"POST /rooms/{roomId}/ban":                         always,
+	"POST /rooms/{roomId}/unban":                       always,
+	"POST /rooms/{roomId}/upgrade":                     always,
+	"PUT /rooms/{roomId}/send/{eventType}/{txnId}":     unlessRedaction,
+	"PUT /rooms/{roomId}/state/{eventType}":            always,
+	"PUT /rooms/{roomId}/state/{eventType}/":           always,
+	"PUT /rooms/{roomId}/state/{eventType}/{stateKey}": always,
+	"PUT /directory/room/{roomAlias}":                  always,
+	"PUT /directory/list/room/{roomId}":                always,
+	"PUT /profile/{userId}/{keyName}":                  always,
+	"DELETE /profile/{userId}/{keyName}":               always,
 }
+
+func always(map[string]string) bool { return true }
+
+// unlessRedaction lets m.room.redaction through /send, which behaves as
+// /redact: the spec keeps redacting one's own events open.
+func unlessRedaction(vars map[string]string) bool { return vars["eventType"] != "m.room.redaction" }
 
 // forbiddenWhileSuspended tells whether the request's route is one of
 // suspendedForbidden.
@@ -60,5 +67,6 @@ func forbiddenWhileSuspended(r *http.Request) bool {
 	if !ok {
 		return false
 	}
-	return suspendedForbidden[r.Method+" /"+path]
+	forbidden, listed := suspendedForbidden[r.Method+" /"+path]
+	return listed && forbidden(Vars(r))
 }
