@@ -122,6 +122,12 @@ func TestSuspendedAccountCanReadAndLeaveButNotWrite(t *testing.T) {
 		alice := srv.NewUser(t, "alice")
 		bob := srv.NewUser(t, "bob")
 		own, _ := alice.MustDo(t, http.MethodPost, v3+"/createRoom", map[string]any{}, 200)["room_id"].(string)
+		var mine []string
+		for _, txn := range []string{"m1", "m2"} {
+			id, _ := alice.MustDo(t, http.MethodPut, v3+"/rooms/"+url.PathEscape(own)+"/send/m.room.message/"+txn,
+				map[string]any{"msgtype": "m.text", "body": "oops"}, 200)["event_id"].(string)
+			mine = append(mine, id)
+		}
 		public, _ := bob.MustDo(t, http.MethodPost, v3+"/createRoom", map[string]any{"preset": "public_chat"}, 200)["room_id"].(string)
 		invited, _ := bob.MustDo(t, http.MethodPost, v3+"/createRoom", map[string]any{"invite": []string{alice.UserID}}, 200)["room_id"].(string)
 		admin.MustDo(t, http.MethodPut, v1+"/admin/suspend/"+alice.UserID, map[string]any{"suspended": true}, 200)
@@ -148,7 +154,10 @@ func TestSuspendedAccountCanReadAndLeaveButNotWrite(t *testing.T) {
 				wantError(t, alice.Do(t, f.method, f.path, f.body), http.StatusForbidden, "M_USER_SUSPENDED")
 			})
 		}
-		// Reading, rejecting an invite and leaving stay open.
+		// Reading, redacting one's own events (through /redact or
+		// /send), rejecting an invite and leaving stay open.
+		alice.MustDo(t, http.MethodPut, room+"/redact/"+url.PathEscape(mine[0])+"/r1", map[string]any{}, 200)
+		alice.MustDo(t, http.MethodPut, room+"/send/m.room.redaction/r2", map[string]any{"redacts": mine[1]}, 200)
 		alice.MustDo(t, http.MethodGet, v3+"/sync?timeout=0", nil, 200)
 		if resp := alice.Do(t, http.MethodGet, room+"/state", nil); resp.Status != 200 {
 			t.Fatalf("reading state while suspended: %d %s", resp.Status, resp.Body)
