@@ -76,7 +76,7 @@ func TestCapabilitiesDescribeTheConfiguration(t *testing.T) {
 	caps := alice.MustDo(t, http.MethodGet, "/_matrix/client/v3/capabilities", nil, http.StatusOK)["capabilities"].(map[string]any)
 	for key, want := range map[string]bool{
 		"m.change_password": true, "m.set_displayname": true, "m.set_avatar_url": true,
-		"m.3pid_changes": false, "m.get_login_token": false,
+		"m.3pid_changes": false, "m.get_login_token": false, "m.profile_fields": true,
 	} {
 		c, _ := caps[key].(map[string]any)
 		if got, ok := c["enabled"].(bool); !ok || got != want {
@@ -145,4 +145,18 @@ func equalJSON(a, b any) bool {
 		return true
 	}
 	return a == b
+}
+
+// The OAuth 2.0 API is not served; the spec has servers without it answer
+// its discovery endpoint 404 M_UNRECOGNIZED, so clients use the legacy API.
+// https://spec.matrix.org/latest/client-server-api/#get_matrixclientv1auth_metadata
+func TestAuthMetadataIsUnrecognized(t *testing.T) {
+	srv := testserver.Start(t, testserver.Config(t, testserver.Backends()[0]))
+	alice := srv.NewUser(t, "alice")
+	for _, c := range []*testserver.Client{srv.Anonymous(), alice} {
+		resp := c.Do(t, http.MethodGet, "/_matrix/client/v1/auth_metadata", nil)
+		if resp.Status != http.StatusNotFound || resp.Errcode() != "M_UNRECOGNIZED" {
+			t.Fatalf("auth_metadata: %d %s", resp.Status, resp.Body)
+		}
+	}
 }

@@ -93,14 +93,20 @@ func (a *Accounts) Register(routes httpapi.Routes) {
 	a.registerAccount(r)
 	a.registerDevices(r)
 	a.registerRegistrationTokens(r)
+	a.registerModeration(r)
 }
 
 // Authenticate resolves an access token to its device: M_UNKNOWN_TOKEN for
 // tokens that were never issued or were logged out, and with soft_logout
 // for refreshable tokens past their lifetime, so the client refreshes or
-// logs in again as the same device.
+// logs in again as the same device. A locked account gets M_USER_LOCKED
+// everywhere but logout (see lockedAllowed).
 // https://spec.matrix.org/latest/client-server-api/#soft-logout
 func (a *Accounts) Authenticate(ctx context.Context, accessToken string, r *http.Request) (*httpapi.Device, error) {
+	return a.authenticate(ctx, accessToken, r, false)
+}
+
+func (a *Accounts) authenticate(ctx context.Context, accessToken string, r *http.Request, allowLocked bool) (*httpapi.Device, error) {
 	o, found, err := lookupAccessToken(ctx, a.db, accessToken)
 	if err != nil {
 		return nil, err
@@ -111,6 +117,9 @@ func (a *Accounts) Authenticate(ctx context.Context, accessToken string, r *http
 	if o.expiresTs.Valid && nowMs() >= o.expiresTs.Int64 {
 		return nil, errcode.UnknownToken(true)
 	}
+	if o.locked && !allowLocked {
+		return nil, errLocked()
+	}
 	if r != nil {
 		a.lastSeen.touch(ctx, a.db, a.log, o, r)
 	}
@@ -120,5 +129,6 @@ func (a *Accounts) Authenticate(ctx context.Context, accessToken string, r *http
 		SessionID: o.sessionID,
 		IsGuest:   o.isGuest,
 		IsAdmin:   o.isAdmin,
+		Suspended: o.suspended,
 	}, nil
 }

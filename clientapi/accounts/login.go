@@ -25,8 +25,8 @@ const maxDeviceDisplayName = 100
 func (a *Accounts) registerLogin(r *mux.Router) {
 	httpapi.HandleClient(r, http.MethodGet, "/login", httpapi.HandlerFunc(a.getLogin), httpapi.ClientR0V3)
 	httpapi.HandleClient(r, http.MethodPost, "/login", httpapi.HandlerFunc(a.postLogin), httpapi.ClientR0V3)
-	httpapi.HandleClient(r, http.MethodPost, "/logout", httpapi.Authenticated(a, a.postLogout), httpapi.ClientR0V3)
-	httpapi.HandleClient(r, http.MethodPost, "/logout/all", httpapi.Authenticated(a, a.postLogoutAll), httpapi.ClientR0V3)
+	httpapi.HandleClient(r, http.MethodPost, "/logout", httpapi.Authenticated(lockedAllowed{a}, a.postLogout), httpapi.ClientR0V3)
+	httpapi.HandleClient(r, http.MethodPost, "/logout/all", httpapi.Authenticated(lockedAllowed{a}, a.postLogoutAll), httpapi.ClientR0V3)
 }
 
 // getLogin lists the login types; m.login.token is offered with

@@ -96,5 +96,10 @@ CREATE TABLE accounts_login_tokens (
 CREATE INDEX accounts_login_tokens_expires ON accounts_login_tokens (expires_ts);
 `}, {Version: 3, Name: "erasure outbox", Up: `
 -- Erasures of deactivated accounts not yet on the bus (deactivation.go).
-` + outbox.Schema(outboxTable)},
+` + outbox.Schema(outboxTable)}, {Version: 4, Name: "account locking and suspension", Up: `
+-- Set by the admin endpoints of moderation.go; both are reversible,
+-- unlike deactivated, and keep the account's sessions.
+ALTER TABLE accounts_users ADD COLUMN locked BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE accounts_users ADD COLUMN suspended BOOLEAN NOT NULL DEFAULT FALSE;
+`},
 }

@@ -100,6 +100,11 @@ func (a *Accounts) startSession(ctx context.Context, tx *storage.Tx, userID stri
 // issueTokens stores a new access token (and refresh token) for an
 // existing device.
 func (a *Accounts) issueTokens(ctx context.Context, tx *storage.Tx, userID, deviceID string, refreshable bool) (session, error) {
+	// Every way to a new token (login, refresh) passes here, and a locked
+	// account may get none until it is unlocked.
+	if err := refuseLocked(ctx, tx, userID); err != nil {
+		return session{}, err
+	}
 	s := session{DeviceID: deviceID}
 	var err error
 	if s.AccessToken, err = randomToken(accessTokenPrefix); err != nil {
@@ -186,14 +191,18 @@ type tokenOwner struct {
 	isAdmin     bool
 	isGuest     bool
 	deactivated bool
+	locked      bool
+	suspended   bool
 }
 
+// lookupAccessToken reads the token with its account's flags in one
+// query, so checking locks and suspensions costs no extra round trip.
 func lookupAccessToken(ctx context.Context, q storage.Querier, token string) (tokenOwner, bool, error) {
 	var o tokenOwner
-	err := q.QueryRow(ctx, `SELECT t.session_id, t.user_id, t.device_id, t.expires_ts, u.is_admin, u.is_guest, u.deactivated
+	err := q.QueryRow(ctx, `SELECT t.session_id, t.user_id, t.device_id, t.expires_ts, u.is_admin, u.is_guest, u.deactivated, u.locked, u.suspended
 		FROM accounts_access_tokens t JOIN accounts_users u ON u.user_id = t.user_id
 		WHERE t.token_hash = $1`, hashToken(token)).
-		Scan(&o.sessionID, &o.userID, &o.deviceID, &o.expiresTs, &o.isAdmin, &o.isGuest, &o.deactivated)
+		Scan(&o.sessionID, &o.userID, &o.deviceID, &o.expiresTs, &o.isAdmin, &o.isGuest, &o.deactivated, &o.locked, &o.suspended)
 	if errors.Is(err, sql.ErrNoRows) {
 		return tokenOwner{}, false, nil
 	}

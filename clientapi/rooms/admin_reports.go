@@ -20,18 +20,29 @@ const (
 	maxReportsLimit     = 1000
 )
 
+// reportKind is one kind of stored report: its name in the admin API
+// and the rows of reports that are of that kind.
+type reportKind struct {
+	name   string
+	filter string
+}
+
+var (
+	eventReports = reportKind{"event_reports", `event_id <> ''`}
+	roomReports  = reportKind{"room_reports", `event_id = '' AND reported_user = ''`}
+	userReports  = reportKind{"user_reports", `reported_user <> ''`}
+)
+
 // The reports admin API is Synapse's, so moderation tools built for it
 // work here: event reports at event_reports, whole-room reports at
-// room_reports.
+// room_reports, and in the same shape reports of users at user_reports.
 // https://element-hq.github.io/synapse/latest/admin_api/event_reports.html
 func (r *Rooms) registerAdminReports(c *mux.Router) {
-	for _, kind := range []struct {
-		path   string
-		events bool
-	}{{"/_synapse/admin/v1/event_reports", true}, {"/_synapse/admin/v1/room_reports", false}} {
-		c.Handle(kind.path, r.admin(r.listReports(kind.events))).Methods(http.MethodGet)
-		c.Handle(kind.path+"/{reportId}", r.admin(r.getReport(kind.events))).Methods(http.MethodGet)
-		c.Handle(kind.path+"/{reportId}", r.admin(r.deleteReport(kind.events))).Methods(http.MethodDelete)
+	for _, kind := range []reportKind{eventReports, roomReports, userReports} {
+		path := "/_synapse/admin/v1/" + kind.name
+		c.Handle(path, r.admin(r.listReports(kind))).Methods(http.MethodGet)
+		c.Handle(path+"/{reportId}", r.admin(r.getReport(kind))).Methods(http.MethodGet)
+		c.Handle(path+"/{reportId}", r.admin(r.deleteReport(kind))).Methods(http.MethodDelete)
 	}
 }
 
@@ -49,16 +60,23 @@ func (r *Rooms) admin(h httpapi.AuthedHandlerFunc) httpapi.HandlerFunc {
 type report struct {
 	ID         int64  `json:"id"`
 	ReceivedTS int64  `json:"received_ts"`
-	RoomID     string `json:"room_id"`
+	RoomID     string `json:"room_id,omitempty"`
 	EventID    string `json:"event_id,omitempty"`
-	UserID     string `json:"user_id"`
-	Reason     string `json:"reason"`
+	// ReportedUser is the subject of a user report.
+	ReportedUser string `json:"reported_user_id,omitempty"`
+	UserID       string `json:"user_id"`
+	Reason       string `json:"reason"`
 }
 
-// reportKind selects event reports (event_id set) or room reports.
-const reportKind = `(($1 AND event_id <> '') OR (NOT $1 AND event_id = ''))`
+// reportColumns are what the admin API shows of a report, in report's
+// order.
+const reportColumns = `report_id, received_ts, room_id, event_id, reported_user, reporter, reason`
 
-func (r *Rooms) listReports(events bool) httpapi.AuthedHandlerFunc {
+func (rep *report) fields() []any {
+	return []any{&rep.ID, &rep.ReceivedTS, &rep.RoomID, &rep.EventID, &rep.ReportedUser, &rep.UserID, &rep.Reason}
+}
+
+func (r *Rooms) listReports(kind reportKind) httpapi.AuthedHandlerFunc {
 	return func(req *http.Request, _ *httpapi.Device) (any, error) {
 		q := req.URL.Query()
 		from, err := queryInt(q.Get("from"), 0)
@@ -80,14 +98,14 @@ func (r *Rooms) listReports(events bool) httpapi.AuthedHandlerFunc {
 		}
 		ctx := req.Context()
 		roomID, userID := q.Get("room_id"), q.Get("user_id")
-		filter := reportKind + ` AND ($2 = '' OR room_id = $2) AND ($3 = '' OR reporter = $3)`
+		filter := kind.filter + ` AND ($1 = '' OR room_id = $1) AND ($2 = '' OR reporter = $2)`
 		var total int64
-		if err := r.db.QueryRow(ctx, `SELECT COUNT(*) FROM reports WHERE `+filter, events, roomID, userID).Scan(&total); err != nil {
+		if err := r.db.QueryRow(ctx, `SELECT COUNT(*) FROM reports WHERE `+filter, roomID, userID).Scan(&total); err != nil {
 			return nil, fmt.Errorf("counting reports: %w", err)
 		}
-		rows, err := r.db.Query(ctx, `SELECT report_id, received_ts, room_id, event_id, reporter, reason FROM reports
-			WHERE `+filter+` ORDER BY received_ts `+order+`, report_id `+order+` LIMIT $4 OFFSET $5`,
-			events, roomID, userID, limit, from)
+		rows, err := r.db.Query(ctx, `SELECT `+reportColumns+` FROM reports
+			WHERE `+filter+` ORDER BY received_ts `+order+`, report_id `+order+` LIMIT $3 OFFSET $4`,
+			roomID, userID, limit, from)
 		if err != nil {
 			return nil, fmt.Errorf("listing reports: %w", err)
 		}
@@ -95,7 +113,7 @@ func (r *Rooms) listReports(events bool) httpapi.AuthedHandlerFunc {
 		list := []report{}
 		for rows.Next() {
 			var rep report
-			if err := rows.Scan(&rep.ID, &rep.ReceivedTS, &rep.RoomID, &rep.EventID, &rep.UserID, &rep.Reason); err != nil {
+			if err := rows.Scan(rep.fields()...); err != nil {
 				return nil, fmt.Errorf("listing reports: %w", err)
 			}
 			list = append(list, rep)
@@ -103,11 +121,7 @@ func (r *Rooms) listReports(events bool) httpapi.AuthedHandlerFunc {
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("listing reports: %w", err)
 		}
-		key := "room_reports"
-		if events {
-			key = "event_reports"
-		}
-		resp := map[string]any{key: list, "total": total}
+		resp := map[string]any{kind.name: list, "total": total}
 		if next := from + int64(len(list)); next < total {
 			resp["next_token"] = next
 		}
@@ -115,13 +129,13 @@ func (r *Rooms) listReports(events bool) httpapi.AuthedHandlerFunc {
 	}
 }
 
-func (r *Rooms) getReport(events bool) httpapi.AuthedHandlerFunc {
+func (r *Rooms) getReport(kind reportKind) httpapi.AuthedHandlerFunc {
 	return func(req *http.Request, _ *httpapi.Device) (any, error) {
 		id, err := reportID(req)
 		if err != nil {
 			return nil, err
 		}
-		rep, err := r.loadReport(req.Context(), id, events)
+		rep, err := r.loadReport(req.Context(), id, kind)
 		if err != nil {
 			return nil, err
 		}
@@ -129,13 +143,13 @@ func (r *Rooms) getReport(events bool) httpapi.AuthedHandlerFunc {
 	}
 }
 
-func (r *Rooms) deleteReport(events bool) httpapi.AuthedHandlerFunc {
+func (r *Rooms) deleteReport(kind reportKind) httpapi.AuthedHandlerFunc {
 	return func(req *http.Request, _ *httpapi.Device) (any, error) {
 		id, err := reportID(req)
 		if err != nil {
 			return nil, err
 		}
-		res, err := r.db.Exec(req.Context(), `DELETE FROM reports WHERE `+reportKind+` AND report_id = $2`, events, id)
+		res, err := r.db.Exec(req.Context(), `DELETE FROM reports WHERE `+kind.filter+` AND report_id = $1`, id)
 		if err != nil {
 			return nil, fmt.Errorf("deleting report %d: %w", id, err)
 		}
@@ -148,11 +162,10 @@ func (r *Rooms) deleteReport(events bool) httpapi.AuthedHandlerFunc {
 	}
 }
 
-func (r *Rooms) loadReport(ctx context.Context, id int64, events bool) (report, error) {
+func (r *Rooms) loadReport(ctx context.Context, id int64, kind reportKind) (report, error) {
 	var rep report
-	err := r.db.QueryRow(ctx, `SELECT report_id, received_ts, room_id, event_id, reporter, reason FROM reports
-		WHERE `+reportKind+` AND report_id = $2`, events, id).
-		Scan(&rep.ID, &rep.ReceivedTS, &rep.RoomID, &rep.EventID, &rep.UserID, &rep.Reason)
+	err := r.db.QueryRow(ctx, `SELECT `+reportColumns+` FROM reports WHERE `+kind.filter+` AND report_id = $1`, id).
+		Scan(rep.fields()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return report{}, errcode.NotFound("report not found")
 	}

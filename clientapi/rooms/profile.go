@@ -1,14 +1,11 @@
 package rooms
 
 import (
+	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -16,45 +13,22 @@ import (
 	"github.com/ocomms/ocomms/roomserver/api"
 	"github.com/ocomms/ocomms/spec/errcode"
 	"github.com/ocomms/ocomms/spec/id"
+	"github.com/ocomms/ocomms/storage"
 )
-
-// Limits Synapse applies to profile fields, so clients see the same
-// behaviour on both servers.
-const (
-	maxDisplaynameLen = 256
-	maxAvatarURLLen   = 1000
-)
-
-// profile is a user's global profile; nil fields are unset.
-type profile struct {
-	Displayname *string `json:"displayname,omitempty"`
-	AvatarURL   *string `json:"avatar_url,omitempty"`
-}
 
 func (r *Rooms) registerProfile(c *mux.Router) {
 	r.handlePublic(c, http.MethodGet, "/profile/{userId}", r.getProfile)
-	r.handlePublic(c, http.MethodGet, "/profile/{userId}/{field:displayname|avatar_url}", r.getProfileField)
-	r.handleGuests(c, http.MethodPut, "/profile/{userId}/{field:displayname|avatar_url}", r.putProfileField)
-	r.handleGuests(c, http.MethodDelete, "/profile/{userId}/{field:displayname|avatar_url}", r.deleteProfileField)
+	r.handlePublic(c, http.MethodGet, "/profile/{userId}/{keyName}", r.getProfileField)
+	r.handleGuests(c, http.MethodPut, "/profile/{userId}/{keyName}", r.putProfileField)
+	r.handleGuests(c, http.MethodDelete, "/profile/{userId}/{keyName}", r.deleteProfileField)
 }
 
 // loadProfile reads a local user's profile. A user who never set one has
 // their localpart as display name, as Synapse gives new accounts; ok is
 // false for users this server does not have.
 func (r *Rooms) loadProfile(ctx context.Context, userID string) (p profile, ok bool, err error) {
-	var name, avatar sql.NullString
-	err = r.db.QueryRow(ctx, `SELECT displayname, avatar_url FROM profiles WHERE user_id = $1`, userID).Scan(&name, &avatar)
-	switch {
-	case err == nil:
-		if name.Valid {
-			p.Displayname = &name.String
-		}
-		if avatar.Valid {
-			p.AvatarURL = &avatar.String
-		}
-		return p, true, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return profile{}, false, fmt.Errorf("reading profile of %s: %w", userID, err)
+	if p, ok, err = readProfileRow(ctx, r.db, userID); ok || err != nil {
+		return p, ok, err
 	}
 	uid, perr := id.ParseUserID(userID)
 	if perr != nil || string(uid.ServerName()) != r.cfg.ServerName {
@@ -69,26 +43,17 @@ func (r *Rooms) loadProfile(ctx context.Context, userID string) (p profile, ok b
 			return profile{}, false, nil
 		}
 	}
+	return defaultProfile(uid), true, nil
+}
+
+func defaultProfile(uid id.UserID) profile {
 	local := uid.Localpart()
-	return profile{Displayname: &local}, true, nil
+	return profile{Displayname: &local}
 }
 
 // storeProfile writes the whole profile.
 func (r *Rooms) storeProfile(ctx context.Context, userID string, p profile) error {
-	_, err := r.db.Exec(ctx, `INSERT INTO profiles (user_id, displayname, avatar_url) VALUES ($1, $2, $3)
-		ON CONFLICT (user_id) DO UPDATE SET displayname = excluded.displayname, avatar_url = excluded.avatar_url`,
-		userID, nullable(p.Displayname), nullable(p.AvatarURL))
-	if err != nil {
-		return fmt.Errorf("storing profile of %s: %w", userID, err)
-	}
-	return nil
-}
-
-func nullable(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
+	return writeProfileRow(ctx, r.db, userID, p)
 }
 
 // parseProfileUser checks the path's user ID; profiles of other servers
@@ -107,6 +72,9 @@ func (r *Rooms) getProfile(req *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.checkProfileLookup(req, userID); err != nil {
+		return nil, err
+	}
 	p, ok, err := r.loadProfile(req.Context(), userID)
 	if err != nil {
 		return nil, err
@@ -123,6 +91,13 @@ func (r *Rooms) getProfileField(req *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	key := httpapi.Vars(req)["keyName"]
+	if err := checkProfileKey(key); err != nil {
+		return nil, err
+	}
+	if err := r.checkProfileLookup(req, userID); err != nil {
+		return nil, err
+	}
 	p, ok, err := r.loadProfile(req.Context(), userID)
 	if err != nil {
 		return nil, err
@@ -130,23 +105,19 @@ func (r *Rooms) getProfileField(req *http.Request) (any, error) {
 	if !ok {
 		return nil, errcode.NotFound("profile not found")
 	}
-	field := httpapi.Vars(req)["field"]
-	value := p.Displayname
-	if field == "avatar_url" {
-		value = p.AvatarURL
+	value, ok := p.get(key)
+	if !ok {
+		return nil, errcode.NotFound("profile field " + key + " is not set")
 	}
-	if value == nil {
-		return nil, errcode.NotFound("profile field " + field + " is not set")
-	}
-	return map[string]string{field: *value}, nil
+	return map[string]json.RawMessage{key: value}, nil
 }
 
-// putProfileField sets the display name or avatar of the caller and
-// updates their member event in every room they are joined to.
+// putProfileField sets one field of the caller's profile. A new display
+// name or avatar also updates their member event in every joined room.
 //
 // https://spec.matrix.org/latest/client-server-api/#put_matrixclientv3profileuseridkeyname
 func (r *Rooms) putProfileField(req *http.Request, dev *httpapi.Device) (any, error) {
-	userID, field, err := r.profileFieldToChange(req, dev)
+	userID, key, err := r.profileFieldToChange(req, dev)
 	if err != nil {
 		return nil, err
 	}
@@ -154,99 +125,91 @@ func (r *Rooms) putProfileField(req *http.Request, dev *httpapi.Device) (any, er
 	if err := httpapi.DecodeJSON(req, &body); err != nil {
 		return nil, err
 	}
-	raw, present := body[field]
+	raw, present := body[key]
 	if !present {
-		return nil, errcode.MissingParam("missing " + field)
+		return nil, errcode.MissingParam("missing " + key)
 	}
-	value, err := profileValue(field, raw)
+	if len(body) != 1 {
+		return nil, errcode.BadJSON("the body must hold only the " + key + " property")
+	}
+	value, err := profileValue(key, raw)
 	if err != nil {
 		return nil, err
 	}
-	return r.setProfileField(req.Context(), userID, field, value)
+	return r.setProfileField(req.Context(), userID, key, value)
 }
 
-// deleteProfileField clears the display name or avatar.
+// deleteProfileField removes one field; removing an unset one succeeds.
 //
 // https://spec.matrix.org/latest/client-server-api/#delete_matrixclientv3profileuseridkeyname
 func (r *Rooms) deleteProfileField(req *http.Request, dev *httpapi.Device) (any, error) {
-	userID, field, err := r.profileFieldToChange(req, dev)
+	userID, key, err := r.profileFieldToChange(req, dev)
 	if err != nil {
 		return nil, err
 	}
-	return r.setProfileField(req.Context(), userID, field, nil)
+	return r.setProfileField(req.Context(), userID, key, nil)
 }
 
 // profileFieldToChange checks who may change which field: users their
 // own profile (guests only their display name), admins anyone's.
-func (r *Rooms) profileFieldToChange(req *http.Request, dev *httpapi.Device) (userID, field string, err error) {
+func (r *Rooms) profileFieldToChange(req *http.Request, dev *httpapi.Device) (userID, key string, err error) {
 	userID, err = r.parseProfileUser(req)
 	if err != nil {
+		return "", "", err
+	}
+	key = httpapi.Vars(req)["keyName"]
+	if err := checkProfileKey(key); err != nil {
 		return "", "", err
 	}
 	if userID != dev.UserID && !dev.IsAdmin {
 		return "", "", errcode.Forbidden("you cannot change another user's profile")
 	}
-	field = httpapi.Vars(req)["field"]
-	if dev.IsGuest && field != "displayname" {
+	if dev.IsGuest && key != fieldDisplayname {
 		return "", "", errcode.GuestAccessForbidden("guest accounts may only change their display name")
 	}
-	return userID, field, nil
+	return userID, key, nil
 }
 
-// setProfileField stores a field (nil clears it) and propagates the
-// profile to the user's rooms.
-func (r *Rooms) setProfileField(ctx context.Context, userID, field string, value *string) (any, error) {
-	p, ok, err := r.loadProfile(ctx, userID)
+// setProfileField stores a field (nil clears it) in one serializable
+// transaction, so concurrent changes of different fields both stay, and
+// propagates a new display name or avatar to the user's rooms.
+func (r *Rooms) setProfileField(ctx context.Context, userID, key string, value json.RawMessage) (any, error) {
+	// Validated before the transaction: the user exists.
+	if _, ok, err := r.loadProfile(ctx, userID); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, errcode.NotFound("profile not found")
+	}
+	var changed bool
+	var p profile
+	err := r.db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {
+		var ok bool
+		var err error
+		if p, ok, err = readProfileRow(ctx, tx, userID); err != nil {
+			return err
+		} else if !ok {
+			uid, _ := id.ParseUserID(userID)
+			p = defaultProfile(uid)
+		}
+		old, had := p.get(key)
+		if changed = had != (value != nil) || (had && !bytes.Equal(old, value)); !changed {
+			// Unchanged: no member event in every room, as in Synapse.
+			return nil
+		}
+		p.set(key, value)
+		if size := len(mustJSON(p)); size > maxProfileSize {
+			return errcode.New(errcode.CodeProfileTooLarge, fmt.Sprintf("the profile would be %d bytes, over the limit of %d", size, maxProfileSize))
+		}
+		return writeProfileRow(ctx, tx, userID, p)
+	}, storage.Serializable())
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, errcode.NotFound("profile not found")
+	if changed && (key == fieldDisplayname || key == fieldAvatarURL) {
+		// The profile is stored: finish the rooms even if the client goes away.
+		r.propagateProfile(context.WithoutCancel(ctx), userID, p)
 	}
-	cur := &p.Displayname
-	if field == "avatar_url" {
-		cur = &p.AvatarURL
-	}
-	if (*cur == nil && value == nil) || (*cur != nil && value != nil && **cur == *value) {
-		// Unchanged: no member event in every room, as in Synapse.
-		return struct{}{}, nil
-	}
-	*cur = value
-	if err := r.storeProfile(ctx, userID, p); err != nil {
-		return nil, err
-	}
-	// The profile is stored: finish the rooms even if the client goes away.
-	r.propagateProfile(context.WithoutCancel(ctx), userID, p)
 	return struct{}{}, nil
-}
-
-// profileValue validates a new field value; nil (for "") clears the
-// field. null is refused as Synapse does: clients clear with "" or DELETE.
-func profileValue(field string, raw json.RawMessage) (*string, error) {
-	if string(raw) == "null" {
-		return nil, errcode.InvalidParam(field + " cannot be null")
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, errcode.BadJSON(field + " must be a string")
-	}
-	switch field {
-	case "displayname":
-		if utf8.RuneCountInString(s) > maxDisplaynameLen {
-			return nil, errcode.BadJSON(fmt.Sprintf("displayname is too long (max %d)", maxDisplaynameLen))
-		}
-	case "avatar_url":
-		if len(s) > maxAvatarURLLen {
-			return nil, errcode.BadJSON(fmt.Sprintf("avatar_url is too long (max %d)", maxAvatarURLLen))
-		}
-		if s != "" && !strings.HasPrefix(s, "mxc://") {
-			return nil, errcode.InvalidParam("avatar_url must be an mxc:// URI")
-		}
-	}
-	if s == "" {
-		return nil, nil
-	}
-	return &s, nil
 }
 
 // propagateProfile sends a fresh join event carrying the new profile into

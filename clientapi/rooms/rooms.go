@@ -75,6 +75,7 @@ func (r *Rooms) Register(routes httpapi.Routes) {
 	r.registerDirectory(c)
 	r.registerUpgrade(c)
 	r.registerReport(c)
+	r.registerUserReport(c)
 	r.registerAdminReports(c)
 	r.registerUserDirectory(c)
 	r.registerHierarchy(c)

@@ -79,6 +79,17 @@ CREATE TABLE user_directory_rooms (
 	is_public BOOLEAN NOT NULL
 );
 `,
+}, {
+	Version: 3,
+	Name:    "custom profile fields and user reports",
+	Up: `
+-- Profile fields other than displayname and avatar_url (m.tz and custom
+-- keys), as one JSON object.
+ALTER TABLE profiles ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
+-- reported_user is set, and room_id and event_id are '', for a report of
+-- a user rather than of a room or event.
+ALTER TABLE reports ADD COLUMN reported_user TEXT NOT NULL DEFAULT '';
+`,
 }}
 
 // aliasReservationTTL bounds how long a createRoom that died between

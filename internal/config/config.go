@@ -77,6 +77,11 @@ type Rooms struct {
 	// DefaultVersion is the room version of new rooms when the client does
 	// not ask for one.
 	DefaultVersion string `yaml:"default_version"`
+	// RestrictProfileLookups limits GET /profile to authenticated users
+	// and to the profiles the spec requires a server to serve (users
+	// sharing a room with the caller, or joined to a public or
+	// world-readable room); other look-ups answer 403.
+	RestrictProfileLookups bool `yaml:"restrict_profile_lookups"`
 }
 
 // Registration decides who may create accounts.

@@ -109,6 +109,9 @@ rooms:
   # Room version of new rooms when the client does not ask for one (1-12;
   # see https://spec.matrix.org/latest/rooms/).
   default_version: {{printf "%q" .Rooms.DefaultVersion}}
+  # Serve profiles only to signed-in users who share a room with the user
+  # (or see them in a public or world-readable room); others get 403.
+  restrict_profile_lookups: {{.Rooms.RestrictProfileLookups}}
 
 registration:
   # Let anyone create an account on /register. Off by default: create

@@ -18,12 +18,15 @@ type Device struct {
 	SessionID int64
 	IsGuest   bool
 	IsAdmin   bool
+	// Suspended accounts may read but not use the endpoints that
+	// suspension.go lists; Authenticated refuses those.
+	Suspended bool
 	// AppServiceID is set when an application service acts as the user.
 	AppServiceID string
 }
 
 // Authenticator resolves an access token. It returns an *errcode.Error
-// (M_UNKNOWN_TOKEN, M_USER_DEACTIVATED, ...) for tokens that do not grant
+// (M_UNKNOWN_TOKEN, M_USER_LOCKED, ...) for tokens that do not grant
 // access. The accounts component implements it; every component serving
 // client endpoints uses it instead of reading the accounts tables.
 type Authenticator interface {
@@ -59,7 +62,8 @@ func DeviceFrom(ctx context.Context) *Device {
 // AuthedHandlerFunc is a client endpoint that needs an authenticated caller.
 type AuthedHandlerFunc func(r *http.Request, device *Device) (any, error)
 
-// Authenticated wraps h so it runs only for a valid access token.
+// Authenticated wraps h so it runs only for a valid access token, and not
+// for a suspended account on an endpoint suspension forbids.
 func Authenticated(authn Authenticator, h AuthedHandlerFunc) HandlerFunc {
 	return func(r *http.Request) (any, error) {
 		token, err := AccessToken(r)
@@ -69,6 +73,9 @@ func Authenticated(authn Authenticator, h AuthedHandlerFunc) HandlerFunc {
 		device, err := authn.Authenticate(r.Context(), token, r)
 		if err != nil {
 			return nil, err
+		}
+		if device.Suspended && forbiddenWhileSuspended(r) {
+			return nil, errcode.UserSuspended("You cannot perform this action while suspended.")
 		}
 		r = r.WithContext(context.WithValue(r.Context(), deviceKey{}, device))
 		return h(r, device)
