@@ -98,7 +98,7 @@ var gmslAuthDeviationCases = []authDeviationCase{{
 		`notifications.room to 100: "If the new value is greater than the sender's current power level, reject."`,
 }, {
 	name: deviationUnban, version: "10",
-	pl: `{"users":{"` + userCreator + `":100,"` + userAlice + `":50,"` + userBob + `":50},"ban":50,"kick":50}`,
+	pl:        `{"users":{"` + userCreator + `":100,"` + userAlice + `":50,"` + userBob + `":50},"ban":50,"kick":50}`,
 	joinRules: `{"join_rule":"public"}`,
 	event: func(rm *room) *event.Event {
 		rm.member(userAlice, userAlice, "join")

@@ -82,7 +82,7 @@ var stateResDeviationCases = []stateResDeviationCase{{
 	// algorithm backwards from the latest events taking the largest, which
 	// puts B1 last, after A2 has lowered bob, and rejects it.
 	name: gmslPowerOrdering, version: "10",
-	pl: `{"users":{"` + userCreator + `":100,"` + userBob + `":50,"` + userAlice + `":25},"events":{"m.room.power_levels":25}}`,
+	pl:        `{"users":{"` + userCreator + `":100,"` + userBob + `":50,"` + userAlice + `":25},"events":{"m.room.power_levels":25}}`,
 	joinRules: `{"join_rule":"public"}`,
 	fork: func(rm *room) ([]map[auth.StateKey]*event.Event, auth.StateKey, *event.Event) {
 		rm.member(userAlice, userAlice, "join")
