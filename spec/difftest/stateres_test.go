@@ -272,7 +272,8 @@ func describe(rm *room, id string) string {
 
 // errGmslPanic: gomatrixserverlib's state resolution panics on room
 // version 12 forks ("missing resolved create event"), whose events do not
-// cite the create event.
+// cite the create event; TestGomatrixserverlibV12StateResolutionPanics
+// keeps a case.
 var errGmslPanic = errors.New("gomatrixserverlib panicked")
 
 // authDifference is the auth difference of the states.
