@@ -15,6 +15,11 @@ import (
 // ways, each written in its source as deliberate. A disagreement with it is
 // accepted when it is one of these and we follow the spec; every other
 // disagreement fails the test. The tests log how often each occurred.
+//
+// Each departure is also a hand-built case of the same name in
+// TestGomatrixserverlibAuthDeviations (gmsl_deviation_cases_test.go), which
+// quotes the spec and fails once gomatrixserverlib decides as we do: then
+// the case and its classifier here can go.
 
 // deviationSelfLeave: gomatrixserverlib allows a leave by a user whose
 // membership is already leave (or who was never in the room); the rules

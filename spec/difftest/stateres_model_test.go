@@ -23,6 +23,11 @@ import (
 // switches replace one step with gomatrixserverlib's version of it. With
 // every switch off the model must give our answer; the test checks that
 // on every fork, so the model cannot drift from the code it stands for.
+//
+// Each departure is also a hand-built fork, named after it, in
+// TestGomatrixserverlibStateResolutionDeviations
+// (stateres_deviation_cases_test.go), which quotes the spec and fails once
+// gomatrixserverlib resolves as we do: then the case and its switch can go.
 type v2Model struct {
 	rm *room
 	// gmslFallback: see gmslAuthEventsFallback.
@@ -63,6 +68,7 @@ func (m v2Model) v21() bool {
 // missing key, and sees the checked event itself at its own key. The
 // model's gmslFallback switch does the same.
 // https://spec.matrix.org/latest/rooms/v2/#state-resolution
+const gmslAuthEventsFallback = "auth_events fallback"
 
 // gmslMainlineSteps: the mainline ordering compares "the mainline position
 // of x" and then origin_server_ts. gomatrixserverlib's
@@ -73,6 +79,7 @@ func (m v2Model) v21() bool {
 // _mainline_sort has neither. The model's gmslMainline switch sorts as
 // gomatrixserverlib does.
 // https://spec.matrix.org/latest/rooms/v2/#definitions
+const gmslMainlineSteps = "mainline steps"
 
 // gmslPowerOrdering: step 1 sorts the power events and "the events in the
 // auth chain of P which also belong to the full conflicted set" into "the
@@ -88,6 +95,12 @@ func (m v2Model) v21() bool {
 // says (_reverse_topological_power_sort). The model's gmslOrder switch
 // sorts as gomatrixserverlib does.
 // https://spec.matrix.org/latest/rooms/v2/#definitions
+const gmslPowerOrdering = "power ordering"
+
+// gmslAuthRules: the model's gmslAuth switch decides each check with
+// gomatrixserverlib's Allowed, whose departures are the cases of
+// TestGomatrixserverlibAuthDeviations.
+const gmslAuthRules = "auth rules"
 
 func (m v2Model) resolve(sets []stateres.StateMap) stateres.StateMap {
 	rm := m.rm

@@ -83,18 +83,7 @@ func TestStateResolutionAgreesWithGomatrixserverlib(t *testing.T) {
 				rm.senders = rm.stableSenders()
 				branches := rm.fork(2+r.IntN(2), 2+r.IntN(5))
 
-				var sets []stateres.StateMap
-				var gSets [][]gomatrixserverlib.PDU
-				for _, b := range branches {
-					set := stateres.StateMap{}
-					var g []gomatrixserverlib.PDU
-					for _, k := range sortedStateKeys(b) {
-						set[k] = b[k].EventID()
-						g = append(g, rm.gEvents[b[k].EventID()])
-					}
-					sets = append(sets, set)
-					gSets = append(gSets, g)
-				}
+				sets, gSets := rm.stateSets(branches)
 				separate := stateres.SeparateV2
 				if rules.StateRes == roomversion.StateResV1 {
 					separate = stateres.SeparateV1
@@ -283,7 +272,8 @@ func describe(rm *room, id string) string {
 
 // errGmslPanic: gomatrixserverlib's state resolution panics on room
 // version 12 forks ("missing resolved create event"), whose events do not
-// cite the create event.
+// cite the create event; TestGomatrixserverlibV12StateResolutionPanics
+// keeps a case.
 var errGmslPanic = errors.New("gomatrixserverlib panicked")
 
 // authDifference is the auth difference of the states.
