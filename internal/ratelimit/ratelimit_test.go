@@ -53,19 +53,6 @@ func TestARefusedRequestDoesNotTakeFromTheBucket(t *testing.T) {
 	}
 }
 
-func TestPeekDoesNotConsume(t *testing.T) {
-	l, _ := newTestLimiter(config.RateLimit{PerSecond: 1, Burst: 1})
-	for range 3 {
-		if ok, _ := l.Peek("k"); !ok {
-			t.Fatal("peek refused a fresh key")
-		}
-	}
-	l.Allow("k")
-	if ok, retry := l.Peek("k"); ok || retry <= 0 {
-		t.Errorf("peek after the burst: ok=%v retry=%v", ok, retry)
-	}
-}
-
 func TestCheckAnswersLimitExceededWithRetryAfter(t *testing.T) {
 	l, _ := newTestLimiter(config.RateLimit{PerSecond: 0.5, Burst: 1})
 	if err := l.Check("k"); err != nil {
