@@ -10,30 +10,6 @@ import (
 
 const deviceSigningUpload = v3 + "/keys/device_signing/upload"
 
-// passwordAuth is the m.login.password stage of a user made by NewUser.
-func passwordAuth(localpart, password, session string) map[string]any {
-	return map[string]any{
-		"type": "m.login.password", "identifier": map[string]any{"type": "m.id.user", "user": localpart},
-		"password": password, "session": session,
-	}
-}
-
-// uploadWithPassword uploads cross-signing keys through user-interactive
-// authentication with the password and returns the final response.
-func uploadWithPassword(t *testing.T, d *device, localpart, password string, body map[string]any) *testserver.ClientResponse {
-	t.Helper()
-	first := d.Do(t, http.MethodPost, deviceSigningUpload, body)
-	var ch struct {
-		Session string `json:"session"`
-	}
-	first.JSON(t, &ch)
-	if first.Status != http.StatusUnauthorized || ch.Session == "" {
-		t.Fatalf("replacing cross-signing keys started with %d %s, want a 401 challenge", first.Status, first.Body)
-	}
-	body["auth"] = passwordAuth(localpart, password, ch.Session)
-	return d.Do(t, http.MethodPost, deviceSigningUpload, body)
-}
-
 // settledToken syncs c until a response carries no device list change, so
 // a change made before it cannot be taken for one made after.
 func settledToken(t *testing.T, c *testserver.Client) string {
