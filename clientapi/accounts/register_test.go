@@ -156,12 +156,17 @@ func TestGuestRegistration(t *testing.T) {
 	})
 }
 
-func TestRegistrationIsRateLimitedPerAddress(t *testing.T) {
-	limited := func(c *config.Config) {
+// registrationLimitedTo opens registration with a burst of n that does
+// not refill during a test.
+func registrationLimitedTo(n int) func(*config.Config) {
+	return func(c *config.Config) {
 		c.Registration.Enabled = true
-		c.RateLimits.Register = config.RateLimit{PerSecond: 0.001, Burst: 1}
+		c.RateLimits.Register = config.RateLimit{PerSecond: 0.001, Burst: n}
 	}
-	start(t, limited, func(t *testing.T, srv *testserver.Server, _ config.Config) {
+}
+
+func TestRegistrationIsRateLimitedPerAddress(t *testing.T) {
+	start(t, registrationLimitedTo(1), func(t *testing.T, srv *testserver.Server, _ config.Config) {
 		anon := srv.Anonymous()
 		register := func(name string) *testserver.ClientResponse {
 			return anon.Do(t, http.MethodPost, v3+"/register", map[string]any{"username": name, "password": "pw", "auth": map[string]any{"type": "m.login.dummy"}})
@@ -179,11 +184,7 @@ func TestRegistrationIsRateLimitedPerAddress(t *testing.T) {
 
 func TestConcurrentRegistrationsCannotExceedTheBurst(t *testing.T) {
 	const burst = 3
-	limited := func(c *config.Config) {
-		c.Registration.Enabled = true
-		c.RateLimits.Register = config.RateLimit{PerSecond: 0.001, Burst: burst}
-	}
-	start(t, limited, func(t *testing.T, srv *testserver.Server, _ config.Config) {
+	start(t, registrationLimitedTo(burst), func(t *testing.T, srv *testserver.Server, _ config.Config) {
 		anon := srv.Anonymous()
 		resps := testserver.Concurrently(t, 20, func(i int) *testserver.ClientResponse {
 			return anon.Do(t, http.MethodPost, v3+"/register", map[string]any{
@@ -197,11 +198,7 @@ func TestConcurrentRegistrationsCannotExceedTheBurst(t *testing.T) {
 // Only registrations that succeed count (README): a UIA round trip or a
 // refused request gives its token back.
 func TestRegistrationRateCountsOnlySuccesses(t *testing.T) {
-	limited := func(c *config.Config) {
-		c.Registration.Enabled = true
-		c.RateLimits.Register = config.RateLimit{PerSecond: 0.001, Burst: 1}
-	}
-	start(t, limited, func(t *testing.T, srv *testserver.Server, _ config.Config) {
+	start(t, registrationLimitedTo(1), func(t *testing.T, srv *testserver.Server, _ config.Config) {
 		anon := srv.Anonymous()
 		register := func(body map[string]any) *testserver.ClientResponse {
 			return anon.Do(t, http.MethodPost, v3+"/register", body)

@@ -61,10 +61,7 @@ func keyPub(key any) string {
 func TestReplacingCrossSigningKeysDropsOldSignatures(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
 		srv := testserver.Start(t, testserver.Config(t, b))
-		alice := newDevice(t, srv.NewUser(t, "alice"))
-		bob := newDevice(t, srv.NewUser(t, "bob"))
-		alice.upload(t, map[string]any{"device_keys": alice.deviceKeys(t)})
-		bob.upload(t, map[string]any{"device_keys": bob.deviceKeys(t)})
+		alice, bob := twoUsersWithKeys(t, srv)
 		acs, bcs := newCrossSigning(t), newCrossSigning(t)
 		alice.MustDo(t, http.MethodPost, deviceSigningUpload, acs.upload(t, alice.UserID), http.StatusOK)
 		bob.MustDo(t, http.MethodPost, deviceSigningUpload, bcs.upload(t, bob.UserID), http.StatusOK)

@@ -1,13 +1,11 @@
 package ratelimit
 
 import (
-	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ocomms/ocomms/internal/config"
-	"github.com/ocomms/ocomms/spec/errcode"
 )
 
 func TestReserveAdmitsNoMoreThanTheBurstConcurrently(t *testing.T) {
@@ -74,21 +72,6 @@ func TestReservationSettlement(t *testing.T) {
 				t.Errorf("%d requests admitted after settling, want %d", admitted, want)
 			}
 		})
-	}
-}
-
-func TestReserveRefusesWithRetryAfterWhenEmpty(t *testing.T) {
-	l, _ := newTestLimiter(config.RateLimit{PerSecond: 0.5, Burst: 1})
-	if _, err := l.Reserve("k"); err != nil {
-		t.Fatal(err)
-	}
-	_, err := l.Reserve("k")
-	var e *errcode.Error
-	if !errors.As(err, &e) || e.Code != errcode.CodeLimitExceeded || e.Status() != 429 {
-		t.Fatalf("got %v", err)
-	}
-	if ms, ok := e.RetryAfterMs(); !ok || ms < 1900 || ms > 2000 {
-		t.Errorf("retry_after_ms %d", ms)
 	}
 }
 
