@@ -43,11 +43,14 @@ test: vet fmt-check test-unit test-e2ee difftest fuzz-short
 test-unit:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
-# The end-to-end encryption test runs mautrix-go's crypto on its pure-Go
+# The end-to-end encryption tests run mautrix-go's crypto on its pure-Go
 # Olm, which needs the goolm build tag (without it mautrix links libolm
-# through cgo).
+# through cgo). The second is `make run` with real clients: the built
+# binary in a temporary directory, mautrix-go users registering, chatting
+# and uploading keys (the rest of clienttest already ran in test-unit).
 test-e2ee:
 	$(GO) test -tags goolm -count=1 -timeout 10m ./internal/e2etest/
+	$(GO) test -tags goolm -count=1 -timeout 10m -run '^TestOcommsBinary' ./internal/clienttest/
 
 # The differential tests against the gomatrixserverlib and mautrix oracles.
 # mautrix's federation code needs encoding/json/v2, so this package runs a
@@ -74,8 +77,10 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 
+# The goolm-tagged tests (e2etest, the binary client test) are vetted too.
 vet:
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags goolm ./internal/clienttest/ ./internal/e2etest/
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

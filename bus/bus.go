@@ -43,9 +43,9 @@ type stopper interface{ Stop() }
 // embedded server; from the moment the connection exists both cases share
 // every line of code.
 //
-// With URLs, Open waits for the first successful connection until ctx is
-// done (so a container may start before NATS does) and then reconnects
-// forever with backoff. Give ctx a deadline to fail start-up loudly instead.
+// With URLs, Open waits for the first successful connection (so a container
+// may start before NATS does), warning while it waits, until cfg.ConnectTimeout
+// has passed or ctx is done; after that it reconnects forever with backoff.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -101,8 +101,13 @@ func connect(ctx context.Context, cfg Config, log *slog.Logger, ns *server.Serve
 	if waitMax <= 0 {
 		waitMax = defaultReconnectWaitMax
 	}
+	where := redactURLs(cfg.URLs)
+	if ns != nil {
+		where = "embedded server"
+	}
 	// The most recent failed attempt explains a start-up that times out.
 	var lastErr atomic.Pointer[error]
+	warn := warnEvery(unreachableWarnInterval)
 	opts := []nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
@@ -117,7 +122,13 @@ func connect(ctx context.Context, cfg Config, log *slog.Logger, ns *server.Serve
 		}),
 		nats.ReconnectErrHandler(func(nc *nats.Conn, err error) {
 			lastErr.Store(&err)
-			log.Debug("bus connection attempt failed", "conn", name, "err", err)
+			// Each attempt is logged at debug; an operator waiting on a
+			// start-up or an outage sees a warning now and then.
+			level := slog.LevelDebug
+			if warn() {
+				level = slog.LevelWarn
+			}
+			log.Log(context.Background(), level, "bus: cannot reach nats, retrying", "conn", name, "urls", where, "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("bus reconnected", "conn", name, "url", nc.ConnectedUrlRedacted())
@@ -137,9 +148,10 @@ func connect(ctx context.Context, cfg Config, log *slog.Logger, ns *server.Serve
 	if cfg.CredentialsFile != "" {
 		opts = append(opts, nats.UserCredentials(cfg.CredentialsFile))
 	}
-	where := redactURLs(cfg.URLs)
-	if ns != nil {
-		where = "embedded server"
+	if cfg.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, cfg.ConnectTimeout, connectTimeoutError(cfg.ConnectTimeout))
+		defer cancel()
 	}
 
 	nc, err := nats.Connect(strings.Join(cfg.URLs, ","), opts...)
@@ -178,13 +190,45 @@ func waitConnected(ctx context.Context, nc *nats.Conn, lastErr *atomic.Pointer[e
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			// The cause says "no connection within 30s" when the connect
+			// timeout ran out, and is ctx.Err() otherwise.
 			if last := lastErr.Load(); last != nil {
-				return fmt.Errorf("%w (last attempt: %w)", ctx.Err(), *last)
+				return fmt.Errorf("%w (last attempt: %w)", context.Cause(ctx), *last)
 			}
-			return ctx.Err()
+			return context.Cause(ctx)
 		}
 	}
 	return nil
+}
+
+// connectTimeoutError says that cfg.ConnectTimeout ran out; it is a
+// context.DeadlineExceeded for errors.Is.
+type connectTimeoutError time.Duration
+
+func (e connectTimeoutError) Error() string {
+	return fmt.Sprintf("no connection within %s", time.Duration(e))
+}
+
+func (connectTimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
+// unreachableWarnInterval spaces the warnings about a NATS that does not
+// answer: the first failure warns at once, then one every interval.
+const unreachableWarnInterval = 10 * time.Second
+
+// warnEvery returns a function that reports true on its first call and then
+// at most once per interval.
+func warnEvery(interval time.Duration) func() bool {
+	var mu sync.Mutex
+	var last time.Time
+	return func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if !last.IsZero() && time.Since(last) < interval {
+			return false
+		}
+		last = time.Now()
+		return true
+	}
 }
 
 // reconnectDelay doubles from 100ms up to limit, with jitter so a fleet that

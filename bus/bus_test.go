@@ -1,12 +1,15 @@
 package bus_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,4 +123,48 @@ func TestClosingTheOwnerShutsTheEmbeddedServerDown(t *testing.T) {
 	defer closeBus(t, other)
 	closeBus(t, owner)
 	waitUntil(t, "the other connection notices the server is gone", func() bool { return other.Healthy() != nil })
+}
+
+func TestOpenWarnsAndGivesUpAfterTheConnectTimeout(t *testing.T) {
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	started := time.Now()
+	b, err := bus.Open(t.Context(), bus.Config{URLs: []string{"nats://127.0.0.1:1"}, ConnectTimeout: 500 * time.Millisecond}, log)
+	if err == nil {
+		closeBus(t, b)
+		t.Fatal("Open succeeded against a closed port")
+	}
+	if waited := time.Since(started); waited > 5*time.Second {
+		t.Errorf("Open gave up after %s, want about the connect timeout", waited)
+	}
+	for _, want := range []string{"nats://127.0.0.1:1", "no connection within 500ms", "last attempt"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v is not a deadline", err)
+	}
+	if out := logs.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, "nats://127.0.0.1:1") {
+		t.Errorf("no warning naming the URL while waiting:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that NATS callbacks may write to while the
+// test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -37,6 +37,11 @@ type Config struct {
 	// ReconnectWaitMax caps the backoff between reconnect attempts to an
 	// external server; 0 means 5 seconds.
 	ReconnectWaitMax time.Duration
+
+	// ConnectTimeout bounds the wait for the first connection, so a start-up
+	// against a NATS that never answers fails with a reason instead of
+	// hanging; 0 waits until the context passed to Open ends.
+	ConnectTimeout time.Duration
 }
 
 const defaultReconnectWaitMax = 5 * time.Second
@@ -47,6 +52,9 @@ func (c Config) validate() error {
 	}
 	if len(c.URLs) == 0 && c.Replicas > 1 {
 		return fmt.Errorf("bus config: the embedded server cannot keep %d replicas", c.Replicas)
+	}
+	if c.ConnectTimeout < 0 {
+		return fmt.Errorf("bus config: negative connect timeout %s", c.ConnectTimeout)
 	}
 	if c.Replicas < 0 {
 		return fmt.Errorf("bus config: negative replicas %d", c.Replicas)

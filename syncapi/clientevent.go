@@ -212,9 +212,13 @@ func copyPath(src, dst map[string]any, path []string) {
 
 // strippedState is an event reduced to what a user who is not in the room
 // may know. https://spec.matrix.org/latest/client-server-api/#stripped-state
-func strippedState(e *eventRow) json.RawMessage {
+func strippedState(e *eventRow) json.RawMessage { return stripEvent(e.pdu) }
+
+// stripEvent reduces an event in any format (a PDU, a client event or
+// stripped state) to a stripped state event.
+func stripEvent(ev json.RawMessage) json.RawMessage {
 	var p pduFields
-	_ = json.Unmarshal(e.pdu, &p)
+	_ = json.Unmarshal(ev, &p)
 	sk := ""
 	if p.StateKey != nil {
 		sk = *p.StateKey

@@ -31,6 +31,11 @@ type syncResp struct {
 			} `json:"invite_state"`
 		} `json:"invite"`
 		Leave map[string]roomResp `json:"leave"`
+		Knock map[string]struct {
+			KnockState struct {
+				Events []clientEvent `json:"events"`
+			} `json:"knock_state"`
+		} `json:"knock"`
 	} `json:"rooms"`
 }
 

@@ -39,7 +39,11 @@ func (s *SyncAPI) strippedRoomState(ctx context.Context, rs *roomSync, row *stat
 		carried = p.Unsigned.KnockRoomState
 	}
 	if len(carried) > 0 {
-		out = append(out, carried...)
+		// Servers may not pass on what another server sent as is (v1.16):
+		// only the stripped state fields reach the client.
+		for _, ev := range carried {
+			out = append(out, stripEvent(ev))
+		}
 	} else {
 		state, err := s.stateAt(ctx, rs.roomID, row.added-1, "")
 		if err != nil {

@@ -125,3 +125,37 @@ func TestLogoutEndsTheSessionAndLogoutAllEndsEvery(t *testing.T) {
 		}
 	})
 }
+
+func TestLogoutRefusesMissingAndEndedTokens(t *testing.T) {
+	start(t, nil, func(t *testing.T, srv *testserver.Server, _ config.Config) {
+		alice := srv.NewUser(t, "alice")
+		loggedOut := login(t, srv, "alice", "password-alice", nil)
+		loggedOut.MustDo(t, http.MethodPost, v3+"/logout", map[string]any{}, http.StatusOK)
+		// logout/all ends every session of its user: bob's, not alice's.
+		srv.NewUser(t, "bob")
+		allOut := login(t, srv, "bob", "password-bob", nil)
+		allOut.MustDo(t, http.MethodPost, v3+"/logout/all", map[string]any{}, http.StatusOK)
+		bogus := srv.Anonymous()
+		bogus.AccessToken = "ocm_not-a-token"
+		tests := []struct {
+			name   string
+			client *testserver.Client
+			status int
+			code   string
+		}{
+			{"without a token", srv.Anonymous(), 401, "M_MISSING_TOKEN"},
+			{"with a token never issued", bogus, 401, "M_UNKNOWN_TOKEN"},
+			{"with a token already logged out", loggedOut, 401, "M_UNKNOWN_TOKEN"},
+			{"with a token ended by logout/all", allOut, 401, "M_UNKNOWN_TOKEN"},
+		}
+		for _, tt := range tests {
+			for _, path := range []string{"/logout", "/logout/all"} {
+				t.Run(path+" "+tt.name, func(t *testing.T) {
+					wantError(t, tt.client.Do(t, http.MethodPost, v3+path, map[string]any{}), tt.status, tt.code)
+				})
+			}
+		}
+		// A refused logout ended nothing.
+		alice.MustDo(t, http.MethodGet, v3+"/account/whoami", nil, http.StatusOK)
+	})
+}

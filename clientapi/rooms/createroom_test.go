@@ -107,6 +107,7 @@ func TestCreateRoomAppliesPresetsAndOptions(t *testing.T) {
 		t.Run("a room version 12 room keeps creators out of the power levels", func(t *testing.T) {
 			roomID := createRoom(t, alice, map[string]any{
 				"room_version": "12", "preset": "trusted_private_chat", "invite": []string{bob.UserID},
+				"creation_content": map[string]any{"additional_creators": []string{"@carol:test.ocomms.local", bob.UserID}},
 			})
 			pl := stateEvent(t, alice, roomID, "m.room.power_levels", "")
 			users, _ := pl["users"].(map[string]any)
@@ -117,8 +118,12 @@ func TestCreateRoomAppliesPresetsAndOptions(t *testing.T) {
 				t.Errorf("tombstone level %v, want 150", tomb)
 			}
 			create := stateEvent(t, alice, roomID, "m.room.create", "")
-			if creators, _ := create["additional_creators"].([]any); !slices.Contains(creators, any(bob.UserID)) {
-				t.Errorf("trusted invitee not an additional creator: %v", create)
+			// The invitees merge into the given additional creators, once.
+			if creators, _ := create["additional_creators"].([]any); !slices.Equal(creators, []any{"@carol:test.ocomms.local", bob.UserID}) {
+				t.Errorf("additional_creators %v, want carol then the trusted invitee bob", creators)
+			}
+			if tomb, state := pl["events"].(map[string]any)["m.room.tombstone"].(float64), pl["state_default"].(float64); tomb <= state {
+				t.Errorf("tombstone level %v not above state_default %v", tomb, state)
 			}
 			sendMessage(t, alice, roomID, "v12-1", "hello")
 		})

@@ -40,6 +40,7 @@ func TestGuestsUseOnlyTheEndpointsTheSpecAllowsThem(t *testing.T) {
 			{"creating a room", http.MethodPost, v3 + "/createRoom", map[string]any{}},
 			{"inviting", http.MethodPost, v3 + "/rooms/" + esc(open) + "/invite", map[string]any{"user_id": alice.UserID}},
 			{"setting an avatar", http.MethodPut, v3 + "/profile/" + esc(guest.UserID) + "/avatar_url", map[string]any{"avatar_url": "mxc://x/y"}},
+			{"redacting through send", http.MethodPut, v3 + "/rooms/" + esc(open) + "/send/m.room.redaction/g2", map[string]any{"redacts": "$event"}},
 			{"creating an alias", http.MethodPut, v3 + "/directory/room/" + esc("#guest:test.ocomms.local"), map[string]any{"room_id": open}},
 		}
 		for _, tt := range tests {

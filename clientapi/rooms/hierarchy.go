@@ -30,14 +30,21 @@ const (
 	maxHierarchyRooms = 1000
 )
 
+// roomDescription is the spec's RoomSummary: what the hierarchy and the
+// room summary tell about a room.
+// https://spec.matrix.org/latest/client-server-api/#get_matrixclientv1room_summaryroomidoralias
+type roomDescription struct {
+	publicRoomsChunk
+	AllowedRoomIDs []string `json:"allowed_room_ids,omitempty"`
+	Encryption     string   `json:"encryption,omitempty"`
+	RoomVersion    string   `json:"room_version"`
+}
+
 // hierarchyRoom is a SpaceHierarchyRoomsChunk.
 // https://spec.matrix.org/latest/client-server-api/#get_matrixclientv1roomsroomidhierarchy
 type hierarchyRoom struct {
-	publicRoomsChunk
-	ChildrenState  []childState `json:"children_state"`
-	AllowedRoomIDs []string     `json:"allowed_room_ids,omitempty"`
-	Encryption     string       `json:"encryption,omitempty"`
-	RoomVersion    string       `json:"room_version"`
+	roomDescription
+	ChildrenState []childState `json:"children_state"`
 }
 
 // childState is an m.space.child event as stripped state with its

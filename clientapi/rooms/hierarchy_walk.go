@@ -108,20 +108,25 @@ func validSpaceOrder(o string) bool {
 }
 
 func describeSpaceRoom(room *spaceRoomState, children []childState) hierarchyRoom {
-	h := hierarchyRoom{
-		publicRoomsChunk: chunkOf(room.roomID, room.state),
-		ChildrenState:    []childState{},
-		RoomVersion:      room.version,
-		Encryption:       contentString(room.state[key("m.room.encryption", "")], "algorithm"),
-	}
-	if h.JoinRule == "" {
-		h.JoinRule = "invite"
-	}
+	h := hierarchyRoom{roomDescription: describeRoom(room), ChildrenState: []childState{}}
 	if h.RoomType == "m.space" {
 		h.ChildrenState = children
 	}
-	h.AllowedRoomIDs = allowedRoomIDs(room.state)
 	return h
+}
+
+// describeRoom is a room's RoomSummary, from its current state.
+func describeRoom(room *spaceRoomState) roomDescription {
+	d := roomDescription{
+		publicRoomsChunk: chunkOf(room.roomID, room.state),
+		RoomVersion:      room.version,
+		Encryption:       contentString(room.state[key("m.room.encryption", "")], "algorithm"),
+		AllowedRoomIDs:   allowedRoomIDs(room.state),
+	}
+	if d.JoinRule == "" {
+		d.JoinRule = "invite"
+	}
+	return d
 }
 
 // allowedRoomIDs are the rooms whose members may join a restricted room.
@@ -164,12 +169,10 @@ func (r *Rooms) canPreview(ctx context.Context, room *spaceRoomState, userID str
 	case membershipBan:
 		return false, nil
 	}
-	if contentString(room.state[key(typeHistoryVisibility, "")], "history_visibility") == "world_readable" {
+	if openToPreview(room.state) {
 		return true, nil
 	}
 	switch contentString(room.state[key(typeJoinRules, "")], "join_rule") {
-	case "public", "knock", "knock_restricted":
-		return true, nil
 	case "restricted":
 		for _, allowed := range allowedRoomIDs(room.state) {
 			am, err := r.membership(ctx, allowed, userID)
@@ -182,4 +185,17 @@ func (r *Rooms) canPreview(ctx context.Context, room *spaceRoomState, userID str
 		}
 	}
 	return false, nil
+}
+
+// openToPreview tells whether anyone may learn about the room: its history
+// is world readable, or anyone may join or knock.
+func openToPreview(st stateMap) bool {
+	if contentString(st[key(typeHistoryVisibility, "")], "history_visibility") == "world_readable" {
+		return true
+	}
+	switch contentString(st[key(typeJoinRules, "")], "join_rule") {
+	case "public", "knock", "knock_restricted":
+		return true
+	}
+	return false
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/roomserver/api"
-	"github.com/ocomms/ocomms/spec/errcode"
 )
 
 // knock asks to be let into a room whose join rule is knock (room versions
@@ -14,6 +13,10 @@ import (
 //
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3knockroomidoralias
 func (r *Rooms) knock(req *http.Request, dev *httpapi.Device) (any, error) {
+	via, err := viaServers(req.URL.Query())
+	if err != nil {
+		return nil, err
+	}
 	var body joinRequest
 	if err := decodeOptionalBody(req, &body); err != nil {
 		return nil, err
@@ -28,8 +31,7 @@ func (r *Rooms) knock(req *http.Request, dev *httpapi.Device) (any, error) {
 		return nil, err
 	}
 	if !exists {
-		// Rooms of other servers need a federated knock.
-		return nil, errcode.NotFound("no known servers for this room")
+		return nil, unknownRoom(via)
 	}
 	content, err := r.memberContent(ctx, dev.UserID, membershipKnock, body.Reason, nil)
 	if err != nil {

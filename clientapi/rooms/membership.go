@@ -38,16 +38,20 @@ func (r *Rooms) joinRoomID(req *http.Request, dev *httpapi.Device) (any, error) 
 	if _, err := id.ParseRoomID(roomID); err != nil {
 		return nil, errcode.InvalidParam("invalid room ID")
 	}
-	return r.join(req, dev, roomID)
+	return r.join(req, dev, roomID, nil)
 }
 
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3joinroomidoralias
 func (r *Rooms) joinRoomIDOrAlias(req *http.Request, dev *httpapi.Device) (any, error) {
+	via, err := viaServers(req.URL.Query())
+	if err != nil {
+		return nil, err
+	}
 	roomID, err := r.roomIDOrAlias(req.Context(), httpapi.Vars(req)["roomIdOrAlias"])
 	if err != nil {
 		return nil, err
 	}
-	return r.join(req, dev, roomID)
+	return r.join(req, dev, roomID, via)
 }
 
 // roomIDOrAlias resolves the {roomIdOrAlias} of /join and /knock.
@@ -66,8 +70,9 @@ func (r *Rooms) roomIDOrAlias(ctx context.Context, target string) (string, error
 }
 
 // join joins a room this server is in. Joining again with an unchanged
-// profile sends nothing, as Synapse does.
-func (r *Rooms) join(req *http.Request, dev *httpapi.Device, roomID string) (any, error) {
+// profile sends nothing, as Synapse does. via are the servers the client
+// named to join through.
+func (r *Rooms) join(req *http.Request, dev *httpapi.Device, roomID string, via []id.ServerName) (any, error) {
 	var body joinRequest
 	if err := decodeOptionalBody(req, &body); err != nil {
 		return nil, err
@@ -78,8 +83,7 @@ func (r *Rooms) join(req *http.Request, dev *httpapi.Device, roomID string) (any
 		return nil, err
 	}
 	if !exists {
-		// Rooms of other servers need a federated join.
-		return nil, errcode.NotFound("no known servers for this room")
+		return nil, unknownRoom(via)
 	}
 	if dev.IsGuest {
 		// https://spec.matrix.org/latest/client-server-api/#server-behaviour-14

@@ -20,6 +20,9 @@ func (r *Rooms) registerReport(c *mux.Router) {
 	r.handle(c, http.MethodPost, "/rooms/{roomId}/report/{eventId}", r.reportEvent)
 }
 
+// reportRequest is the body of both report endpoints. score, which v1.18
+// removed from event reports (MSC4277), is not read: clients that still
+// send it, of any type, are answered as if they had not.
 type reportRequest struct {
 	Reason *string `json:"reason"`
 }
@@ -42,7 +45,9 @@ func decodeReport(req *http.Request, reasonRequired bool) (string, error) {
 }
 
 // reportRoom stores a report about a room for the server admins; the
-// reporter need not be in it.
+// reporter need not be in it. An unknown room is 404: since v1.18 the spec
+// lets servers answer 200 instead to hide which rooms exist, but room IDs
+// are not guessable and the 404 tells a client its report went nowhere.
 //
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3roomsroomidreport
 func (r *Rooms) reportRoom(req *http.Request, dev *httpapi.Device) (any, error) {
@@ -69,7 +74,8 @@ func (r *Rooms) reportRoom(req *http.Request, dev *httpapi.Device) (any, error) 
 }
 
 // reportEvent stores a report about an event of a room the reporter is
-// joined to.
+// joined to. An unknown event, or a room the reporter is not joined to, is
+// 404 as the spec lists (v1.18 also allows 200 there; see reportRoom).
 //
 // https://spec.matrix.org/latest/client-server-api/#post_matrixclientv3roomsroomidreporteventid
 func (r *Rooms) reportEvent(req *http.Request, dev *httpapi.Device) (any, error) {

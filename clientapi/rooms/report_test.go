@@ -20,13 +20,18 @@ func TestReportingContent(t *testing.T) {
 		room := v3 + "/rooms/" + esc(roomID)
 
 		bob.MustDo(t, http.MethodPost, room+"/report/"+esc(eventID), map[string]any{"reason": "rude"}, http.StatusOK)
+		t.Run("score, removed in v1.18, is accepted and ignored", func(t *testing.T) {
+			for _, score := range []any{-100, "very bad"} {
+				bob.MustDo(t, http.MethodPost, room+"/report/"+esc(eventID), map[string]any{"reason": "rude", "score": score}, http.StatusOK)
+			}
+		})
 		carol.MustDo(t, http.MethodPost, room+"/report", map[string]any{"reason": "whole room is rude"}, http.StatusOK)
 
 		t.Run("admins read and delete the reports", func(t *testing.T) {
 			admin := srv.NewAdmin(t, "admin")
 			events := admin.MustDo(t, http.MethodGet, "/_synapse/admin/v1/event_reports", nil, http.StatusOK)
 			list, _ := events["event_reports"].([]any)
-			if len(list) != 1 || events["total"] != float64(1) {
+			if len(list) != 3 || events["total"] != float64(3) {
 				t.Fatalf("event reports %v", events)
 			}
 			first := list[0].(map[string]any)
@@ -44,6 +49,28 @@ func TestReportingContent(t *testing.T) {
 			wantError(t, bob.Do(t, http.MethodGet, path, nil), 403, "M_FORBIDDEN")
 			admin.MustDo(t, http.MethodDelete, path, nil, http.StatusOK)
 			wantError(t, admin.Do(t, http.MethodGet, path, nil), 404, "M_NOT_FOUND")
+
+			roomReport := roomReports[0].(map[string]any)
+			roomReportID := strconv.FormatInt(int64(roomReport["id"].(float64)), 10)
+			roomPath := "/_synapse/admin/v1/room_reports/" + roomReportID
+			got := admin.MustDo(t, http.MethodGet, roomPath, nil, http.StatusOK)
+			if got["user_id"] != carol.UserID || got["room_id"] != roomID || got["reason"] != "whole room is rude" || got["event_id"] != nil {
+				t.Errorf("room report %v", got)
+			}
+			for _, method := range []string{http.MethodGet, http.MethodDelete} {
+				wantError(t, carol.Do(t, method, roomPath, nil), 403, "M_FORBIDDEN")
+				wantError(t, srv.Anonymous().Do(t, method, roomPath, nil), 401, "M_MISSING_TOKEN")
+				// Room reports and event reports are separate lists.
+				wantError(t, admin.Do(t, method, "/_synapse/admin/v1/event_reports/"+roomReportID, nil), 404, "M_NOT_FOUND")
+				wantError(t, admin.Do(t, method, "/_synapse/admin/v1/room_reports/999999", nil), 404, "M_NOT_FOUND")
+				wantError(t, admin.Do(t, method, "/_synapse/admin/v1/room_reports/zero", nil), 400, "M_INVALID_PARAM")
+			}
+			admin.MustDo(t, http.MethodDelete, roomPath, nil, http.StatusOK)
+			wantError(t, admin.Do(t, http.MethodGet, roomPath, nil), 404, "M_NOT_FOUND")
+			wantError(t, admin.Do(t, http.MethodDelete, roomPath, nil), 404, "M_NOT_FOUND")
+			if left := admin.MustDo(t, http.MethodGet, "/_synapse/admin/v1/room_reports", nil, http.StatusOK); left["total"] != float64(0) {
+				t.Errorf("room reports after the delete: %v", left)
+			}
 		})
 
 		tests := []struct {

@@ -76,6 +76,7 @@ func (r *Rooms) Register(routes httpapi.Routes) {
 	r.registerAdminReports(c)
 	r.registerUserDirectory(c)
 	r.registerHierarchy(c)
+	r.registerRoomSummary(c)
 }
 
 // handle mounts an endpoint that needs an access token of a full

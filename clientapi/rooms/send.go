@@ -51,6 +51,9 @@ func (r *Rooms) sendMessage(req *http.Request, dev *httpapi.Device) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	if evType == typeRedaction {
+		return r.sendRedaction(req, dev, roomID, txnID, content)
+	}
 	sendToken, err := r.reserveSend(dev.UserID)
 	if err != nil {
 		return nil, err
@@ -120,37 +123,11 @@ func (r *Rooms) redact(req *http.Request, dev *httpapi.Device) (any, error) {
 	if err := decodeOptionalBody(req, &body); err != nil {
 		return nil, err
 	}
-	sendToken, err := r.reserveSend(dev.UserID)
-	if err != nil {
-		return nil, err
-	}
-	defer sendToken.Cancel()
 	content := map[string]any{}
 	if body.Reason != nil {
 		content["reason"] = *body.Reason
 	}
-	ctx := req.Context()
-	info, err := r.rooms.RoomInfo(ctx, roomID)
-	if err != nil {
-		return nil, r.sendError(req, roomID, dev.UserID, err)
-	}
-	rules, err := roomRules(info)
-	if err != nil {
-		return nil, err
-	}
-	if rules.ImplicitRoomCreator {
-		// From room version 11 redacts lives in content.
-		content["redacts"] = eventID
-	}
-	res, err := r.rooms.Submit(ctx, api.SubmitRequest{
-		RoomID: roomID, Type: typeRedaction, Sender: dev.UserID, Content: mustJSON(content), Redacts: eventID,
-		Transaction: &api.Transaction{UserID: dev.UserID, DeviceID: dev.DeviceID, TxnID: txnID},
-	})
-	if err != nil {
-		return nil, r.sendError(req, roomID, dev.UserID, err)
-	}
-	countSend(sendToken, res[0])
-	return map[string]string{"event_id": res[0].EventID}, nil
+	return r.submitRedaction(req, dev, roomID, eventID, txnID, content)
 }
 
 // decodeOptionalBody decodes a JSON object body that clients may leave

@@ -33,6 +33,12 @@ func TestRoomState(t *testing.T) {
 			if content["name"] != "Two" || got["sender"] != alice.UserID || got["type"] != "m.room.name" || got["state_key"] != "" || got["room_id"] != roomID {
 				t.Errorf("format=event answer %v", got)
 			}
+			if id, _ := got["event_id"].(string); id == "" || got["origin_server_ts"] == nil {
+				t.Errorf("format=event answer lacks event_id or origin_server_ts: %v", got)
+			}
+			if got := bob.MustDo(t, http.MethodGet, room+"/state/m.room.name?format=content", nil, http.StatusOK); len(got) != 1 || got["name"] != "Two" {
+				t.Errorf("format=content answer %v", got)
+			}
 		})
 
 		t.Run("sending unchanged state returns the existing event", func(t *testing.T) {

@@ -132,7 +132,9 @@ func upgradePlan(old stateMap, rules roomversion.Rules, upgrader, oldRoom string
 		}
 	}
 	if rules.PrivilegedCreators && len(additional) > 0 {
-		create["additional_creators"] = mustJSON(additional)
+		// Without duplicates or the upgrader, who is the create event's
+		// sender and so a creator already.
+		addCreators(create, upgrader, additional)
 	}
 	create, err := createContent(rules, upgrader, create)
 	if err != nil {
@@ -192,7 +194,15 @@ func copiedPowerLevels(old stateMap, rules roomversion.Rules, upgrader string, a
 	if err != nil {
 		return nil, fmt.Errorf("old room power levels: %w", err)
 	}
-	users := pl.Users()
+	// Empty maps stay objects: a null users or events is malformed power
+	// levels, which a v12 room whose creators are all implicit would send.
+	users, events := pl.Users(), pl.Events()
+	if users == nil {
+		users = map[string]int64{}
+	}
+	if events == nil {
+		events = map[string]int64{}
+	}
 	if oldRules.PrivilegedCreators && !rules.PrivilegedCreators {
 		for _, c := range auth.RoomCreators(oldRules, oldCreate) {
 			users[c] = max(users[c], 100)
@@ -207,7 +217,7 @@ func copiedPowerLevels(old stateMap, rules roomversion.Rules, upgrader string, a
 	return map[string]json.RawMessage{
 		"users":          mustJSON(users),
 		"users_default":  mustJSON(pl.UsersDefault()),
-		"events":         mustJSON(pl.Events()),
+		"events":         mustJSON(events),
 		"events_default": mustJSON(pl.EventsDefault()),
 		"state_default":  mustJSON(pl.StateDefault()),
 		"ban":            mustJSON(pl.Ban()),

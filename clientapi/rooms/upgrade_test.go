@@ -86,6 +86,36 @@ func TestRoomUpgrade(t *testing.T) {
 			}
 		})
 
+		t.Run("additional_creators become creators of a v12 replacement and are not carried further", func(t *testing.T) {
+			oldRoom := createRoom(t, alice, map[string]any{"room_version": "11", "preset": "public_chat"})
+			join(t, bob, oldRoom)
+			alice.MustDo(t, http.MethodPut, v3+"/rooms/"+esc(oldRoom)+"/state/m.room.power_levels/",
+				map[string]any{"users": map[string]any{alice.UserID: 100, bob.UserID: 50}}, http.StatusOK)
+			body := map[string]any{"new_version": "12", "additional_creators": []string{bob.UserID, bob.UserID, alice.UserID}}
+			v12Room := alice.MustDo(t, http.MethodPost, v3+"/rooms/"+esc(oldRoom)+"/upgrade", body, http.StatusOK)["replacement_room"].(string)
+			creators, _ := stateEvent(t, alice, v12Room, "m.room.create", "")["additional_creators"].([]any)
+			if !slices.Equal(creators, []any{bob.UserID}) {
+				t.Errorf("additional_creators %v, want only bob", creators)
+			}
+			if users := stateEvent(t, alice, v12Room, "m.room.power_levels", "")["users"].(map[string]any); users[bob.UserID] != nil {
+				t.Errorf("additional creator listed in v12 power levels: %v", users)
+			}
+			// Bob, a creator, may upgrade the room again although he is in
+			// no users list; without naming him again he is no creator of
+			// the next room.
+			join(t, bob, v12Room)
+			next := bob.MustDo(t, http.MethodPost, v3+"/rooms/"+esc(v12Room)+"/upgrade", map[string]any{"new_version": "12"}, http.StatusOK)["replacement_room"].(string)
+			if got := stateEvent(t, bob, next, "m.room.create", "")["additional_creators"]; got != nil {
+				t.Errorf("additional creators carried over: %v", got)
+			}
+
+			v11Room := alice.MustDo(t, http.MethodPost, v3+"/rooms/"+esc(createRoom(t, alice, nil))+"/upgrade",
+				map[string]any{"new_version": "11", "additional_creators": []string{bob.UserID}}, http.StatusOK)["replacement_room"].(string)
+			if got := stateEvent(t, alice, v11Room, "m.room.create", "")["additional_creators"]; got != nil {
+				t.Errorf("additional_creators in a v11 room: %v", got)
+			}
+		})
+
 		t.Run("upgrades answer the spec's errors", func(t *testing.T) {
 			roomID := createRoom(t, alice, map[string]any{"preset": "public_chat"})
 			join(t, bob, roomID)
@@ -103,6 +133,7 @@ func TestRoomUpgrade(t *testing.T) {
 				{"a member without tombstone power is M_FORBIDDEN", bob, path, map[string]any{"new_version": "11"}, 403, "M_FORBIDDEN"},
 				{"a non-member is M_FORBIDDEN", mallory, path, map[string]any{"new_version": "11"}, 403, "M_FORBIDDEN"},
 				{"a body that is not JSON is M_NOT_JSON", alice, path, "{", 400, "M_NOT_JSON"},
+				{"additional_creators that are not user IDs are M_INVALID_PARAM", alice, path, map[string]any{"new_version": "12", "additional_creators": []string{"bob"}}, 400, "M_INVALID_PARAM"},
 				{"an unknown room is M_FORBIDDEN", alice, v3 + "/rooms/" + esc("!nowhere:test.ocomms.local") + "/upgrade", map[string]any{"new_version": "11"}, 403, "M_FORBIDDEN"},
 			}
 			for _, tt := range tests {

@@ -26,7 +26,7 @@ func (e usageError) Unwrap() error { return e.err }
 
 func isUsageError(err error) bool {
 	var u usageError
-	return errors.As(err, &u) || errors.Is(err, config.ErrInvalid) || errors.Is(err, flag.ErrHelp)
+	return errors.As(err, &u) || errors.Is(err, config.ErrInvalid)
 }
 
 func newFlags(name string, env cmdEnv) *flag.FlagSet {

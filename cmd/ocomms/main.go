@@ -12,6 +12,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -78,6 +80,10 @@ func commands() []command {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	env := cmdEnv{stdin: os.Stdin, stdout: stdout, stderr: stderr, environ: environ}
 	name := "run"
+	if len(args) > 0 && isHelp(args[0]) {
+		printUsage(stdout)
+		return exitOK
+	}
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
 	}
@@ -85,7 +91,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		if c.name != name {
 			continue
 		}
-		if err := c.run(ctx, args, env); err != nil {
+		err := c.run(ctx, args, env)
+		if errors.Is(err, flag.ErrHelp) {
+			// The flag package has printed the command's usage.
+			return exitOK
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "ocomms %s: %v\n", name, err)
 			if isUsageError(err) {
 				return exitUsage
@@ -94,9 +105,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 		}
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "ocomms: unknown command %q\n\nCommands:\n", name)
-	for _, c := range commands() {
-		fmt.Fprintf(stderr, "  %-16s %s\n", c.name, c.summary)
-	}
+	fmt.Fprintf(stderr, "ocomms: unknown command %q\n\n", name)
+	printUsage(stderr)
 	return exitUsage
+}
+
+// isHelp reports whether arg asks for the list of commands. -h after a
+// command name is that command's flag and prints its flags instead.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, "usage: ocomms [COMMAND] [FLAGS]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-18s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun ocomms COMMAND -help for a command's flags.\n")
 }

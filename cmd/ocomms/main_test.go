@@ -82,12 +82,15 @@ func TestBadConfigurationFailsStartWithOneLineReason(t *testing.T) {
 		env      []string
 		wantCode int
 		wantMsg  string
+		wantLog  string // logged before the reason, if set
 	}{
-		{"unknown key", "server_name: a.example\nclient_api:\n  listn: 127.0.0.1:0\n", nil, exitUsage, "client_api.listn (line 3): unknown key"},
-		{"wrong type", "server_name: a.example\ndatabase:\n  max_open_conns: twenty\n", nil, exitUsage, "database.max_open_conns (line 3): expected a whole number"},
-		{"unknown environment override", "server_name: a.example\n", []string{"OCOMMS_DATABSE_BACKEND=postgres"}, exitUsage, "OCOMMS_DATABSE_BACKEND does not name a configuration key"},
-		{"unreachable database", "server_name: a.example\nmetrics:\n  enabled: false\nclient_api:\n  listen: 127.0.0.1:0\ndatabase:\n  backend: postgres\n  postgres_dsn: postgres://nobody@" + unreachable + "/x?sslmode=disable&connect_timeout=2\n", nil, exitFailure, "database"},
-		{"missing named file", "", nil, exitUsage, "create one with: ocomms generate-config"},
+		{"unknown key", "server_name: a.example\nclient_api:\n  listn: 127.0.0.1:0\n", nil, exitUsage, "client_api.listn (line 3): unknown key", ""},
+		{"wrong type", "server_name: a.example\ndatabase:\n  max_open_conns: twenty\n", nil, exitUsage, "database.max_open_conns (line 3): expected a whole number", ""},
+		{"unknown environment override", "server_name: a.example\n", []string{"OCOMMS_DATABSE_BACKEND=postgres"}, exitUsage, "OCOMMS_DATABSE_BACKEND does not name a configuration key", ""},
+		{"unreachable database", "server_name: a.example\nmetrics:\n  enabled: false\nclient_api:\n  listen: 127.0.0.1:0\ndatabase:\n  backend: postgres\n  postgres_dsn: postgres://nobody@" + unreachable + "/x?sslmode=disable&connect_timeout=2\n", nil, exitFailure, "database", ""},
+		{"missing named file", "", nil, exitUsage, "create one with: ocomms generate-config", ""},
+		{"unreachable nats", "server_name: a.example\nmetrics:\n  enabled: false\nclient_api:\n  listen: 127.0.0.1:0\nbus:\n  nats_urls: [nats://" + unreachable + "]\n  connect_timeout: 1s\n", nil, exitFailure,
+			"bus: connect to nats (nats://" + unreachable + "): no connection within 1s (last attempt:", "level=WARN msg=\"bus: cannot reach nats, retrying\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +119,9 @@ func TestBadConfigurationFailsStartWithOneLineReason(t *testing.T) {
 			}
 			if !strings.Contains(reason, tt.wantMsg) {
 				t.Errorf("reason %q does not contain %q", reason, tt.wantMsg)
+			}
+			if tt.wantLog != "" && !strings.Contains(stderr.String(), tt.wantLog) {
+				t.Errorf("stderr does not log %q:\n%s", tt.wantLog, stderr.String())
 			}
 		})
 	}
@@ -280,5 +286,38 @@ func TestUnknownCommandListsCommands(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "generate-config") {
 		t.Errorf("usage does not list commands: %s", stderr.String())
+	}
+}
+
+func TestHelpPrintsUsageAndSucceeds(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string // in stdout or stderr
+	}{
+		{"--help lists commands", []string{"--help"}, exitOK, "generate-config"},
+		{"-h lists commands", []string{"-h"}, exitOK, "create-user"},
+		{"help lists commands", []string{"help"}, exitOK, "Commands:"},
+		{"run -help lists its flags", []string{"run", "-help"}, exitOK, "-config"},
+		{"create-user -h lists its flags", []string{"create-user", "-h"}, exitOK, "-admin"},
+		{"registration-token create --help lists its flags", []string{"registration-token", "create", "--help"}, exitOK, "-valid-for"},
+		{"an unknown flag is still a usage error", []string{"run", "-nonsense"}, exitUsage, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr, nil)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d", code, tt.wantCode)
+			}
+			out := stdout.String() + stderr.String()
+			if !strings.Contains(out, tt.wantOut) {
+				t.Errorf("output does not contain %q:\n%s", tt.wantOut, out)
+			}
+			if tt.wantCode == exitOK && strings.Contains(out, "help requested") {
+				t.Errorf("help reported as an error:\n%s", out)
+			}
+		})
 	}
 }

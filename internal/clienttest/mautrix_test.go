@@ -61,12 +61,23 @@ func (s *syncer) until(t *testing.T, what string, roomID id.RoomID, cond func(ti
 		}
 		s.since = resp.NextBatch
 		if jr, ok := resp.Rooms.Join[roomID]; ok {
+			for _, ev := range jr.Timeline.Events {
+				// As clients do; content of a type mautrix does not know
+				// stays raw.
+				_ = ev.Content.ParseRaw(ev.Type)
+			}
 			timeline = append(timeline, jr.Timeline.Events...)
 		}
 		if cond(timeline, resp) {
 			return timeline
 		}
 	}
+}
+
+// waitFor syncs until the event reaches roomID's timeline.
+func (s *syncer) waitFor(t *testing.T, what string, roomID id.RoomID, eventID id.EventID) []*event.Event {
+	t.Helper()
+	return s.until(t, what, roomID, func(tl []*event.Event, _ *mautrix.RespSync) bool { return has(tl, eventID) })
 }
 
 func find(timeline []*event.Event, eventID id.EventID) *event.Event {
@@ -92,75 +103,7 @@ func TestMautrixClientsChatReactEditRedactThreadAndUploadKeys(t *testing.T) {
 		srv := testserver.Start(t, testserver.Config(t, b))
 		ctx := t.Context()
 		alice, bob := newUser(t, srv, "alice"), newUser(t, srv, "bob")
-		if who, err := alice.Whoami(ctx); err != nil || who.UserID != alice.UserID || who.DeviceID != alice.DeviceID {
-			t.Fatalf("whoami = %+v, %v", who, err)
-		}
-
-		bobSync := &syncer{cli: bob}
-		bobSync.until(t, "bob's first sync", "", func([]*event.Event, *mautrix.RespSync) bool { return true })
-
-		room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{
-			Preset: "private_chat", Name: "Planning", Invite: []id.UserID{bob.UserID}, IsDirect: true,
-		})
-		if err != nil {
-			t.Fatalf("createRoom: %v", err)
-		}
-		bobSync.until(t, "the invite", "", func(_ []*event.Event, resp *mautrix.RespSync) bool {
-			_, invited := resp.Rooms.Invite[room.RoomID]
-			return invited
-		})
-		if _, err := bob.JoinRoomByID(ctx, room.RoomID); err != nil {
-			t.Fatalf("join: %v", err)
-		}
-
-		msg, err := alice.SendText(ctx, room.RoomID, "lunch at noon?")
-		if err != nil {
-			t.Fatalf("send: %v", err)
-		}
-		reaction, err := bob.SendReaction(ctx, room.RoomID, msg.EventID, "👍")
-		if err != nil {
-			t.Fatalf("react: %v", err)
-		}
-		edit := &event.MessageEventContent{MsgType: event.MsgText, Body: "lunch at one?"}
-		edit.SetEdit(msg.EventID)
-		edited, err := alice.SendMessageEvent(ctx, room.RoomID, event.EventMessage, edit)
-		if err != nil {
-			t.Fatalf("edit: %v", err)
-		}
-		reply := &event.MessageEventContent{MsgType: event.MsgText, Body: "one works"}
-		reply.GetRelatesTo().SetThread(msg.EventID, msg.EventID)
-		threaded, err := bob.SendMessageEvent(ctx, room.RoomID, event.EventMessage, reply)
-		if err != nil {
-			t.Fatalf("thread reply: %v", err)
-		}
-		redaction, err := bob.RedactEvent(ctx, room.RoomID, reaction.EventID, mautrix.ReqRedact{Reason: "changed my mind"})
-		if err != nil {
-			t.Fatalf("redact: %v", err)
-		}
-
-		timeline := bobSync.until(t, "every event", room.RoomID, func(tl []*event.Event, _ *mautrix.RespSync) bool {
-			return has(tl, msg.EventID, reaction.EventID, edited.EventID, threaded.EventID, redaction.EventID)
-		})
-		checkContent(t, find(timeline, edited.EventID), "m.new_content", "body", "lunch at one?")
-		if rel := relation(t, find(timeline, threaded.EventID)); rel.Type != event.RelThread || rel.EventID != msg.EventID {
-			t.Errorf("thread reply relates %+v", rel)
-		}
-		if red := find(timeline, redaction.EventID); red.Redacts != reaction.EventID && red.Content.AsRedaction().Redacts != reaction.EventID {
-			t.Errorf("redaction %s does not name the reaction", redaction.EventID)
-		}
-
-		// A client starting afresh sees the reaction already redacted.
-		fresh := &syncer{cli: alice}
-		timeline = fresh.until(t, "alice's initial sync", room.RoomID, func(tl []*event.Event, _ *mautrix.RespSync) bool {
-			return has(tl, reaction.EventID)
-		})
-		gone := find(timeline, reaction.EventID)
-		if len(gone.Content.VeryRaw) > 2 && string(gone.Content.VeryRaw) != "{}" {
-			t.Errorf("the redacted reaction still has content %s", gone.Content.VeryRaw)
-		}
-		if gone.Unsigned.RedactedBecause == nil || gone.Unsigned.RedactedBecause.ID != redaction.EventID {
-			t.Errorf("the redacted reaction lacks redacted_because: %+v", gone.Unsigned)
-		}
+		chatReactEditRedactThread(t, alice, bob)
 
 		// Alice's device publishes its keys; bob's client finds them, and
 		// alice's sync counts her one-time keys.
@@ -176,20 +119,123 @@ func TestMautrixClientsChatReactEditRedactThreadAndUploadKeys(t *testing.T) {
 		aliceSync.until(t, "alice's one-time key count", "", func(_ []*event.Event, resp *mautrix.RespSync) bool {
 			return resp.DeviceOTKCount.SignedCurve25519 == 1
 		})
-
-		// The state bob's client builds names the room and both members.
-		members, err := bob.JoinedMembers(ctx, room.RoomID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(members.Joined) != 2 {
-			t.Errorf("joined members = %v", members.Joined)
-		}
-		var name event.RoomNameEventContent
-		if err := bob.StateEvent(ctx, room.RoomID, event.StateRoomName, "", &name); err != nil || name.Name != "Planning" {
-			t.Errorf("room name = %q, %v", name.Name, err)
-		}
 	})
+}
+
+// chatReactEditRedactThread is what a chat client does in a room and
+// what the other member's client must see through /sync: alice creates a
+// room inviting bob, who joins; they chat, react, edit, reply in a thread
+// and redact the reaction. A client syncing afresh sees the redaction
+// applied. It returns the room and bob's syncer, caught up.
+func chatReactEditRedactThread(t *testing.T, alice, bob *mautrix.Client) (id.RoomID, *syncer) {
+	t.Helper()
+	ctx := t.Context()
+	if who, err := alice.Whoami(ctx); err != nil || who.UserID != alice.UserID || who.DeviceID != alice.DeviceID {
+		t.Fatalf("whoami = %+v, %v", who, err)
+	}
+
+	aliceSync, bobSync := &syncer{cli: alice}, &syncer{cli: bob}
+	aliceSync.until(t, "alice's first sync", "", func([]*event.Event, *mautrix.RespSync) bool { return true })
+	bobSync.until(t, "bob's first sync", "", func([]*event.Event, *mautrix.RespSync) bool { return true })
+
+	room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{
+		Preset: "private_chat", Name: "Planning", Invite: []id.UserID{bob.UserID}, IsDirect: true,
+	})
+	if err != nil {
+		t.Fatalf("createRoom: %v", err)
+	}
+	bobSync.until(t, "the invite", "", func(_ []*event.Event, resp *mautrix.RespSync) bool {
+		_, invited := resp.Rooms.Invite[room.RoomID]
+		return invited
+	})
+	if joined, err := bob.JoinRoomByID(ctx, room.RoomID); err != nil || joined.RoomID != room.RoomID {
+		t.Fatalf("join = %+v, %v", joined, err)
+	}
+	aliceSync.until(t, "bob's join", room.RoomID, func(tl []*event.Event, _ *mautrix.RespSync) bool {
+		for _, ev := range tl {
+			if ev.Type == event.StateMember && ev.GetStateKey() == bob.UserID.String() && ev.Content.AsMember().Membership == event.MembershipJoin {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Each step is seen by the other member's sync before the next, as in
+	// a conversation: the reaction is checked before it is redacted.
+	msg, err := alice.SendText(ctx, room.RoomID, "lunch at noon?")
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	timeline := bobSync.waitFor(t, "the message", room.RoomID, msg.EventID)
+	checkContent(t, find(timeline, msg.EventID), "body", "lunch at noon?")
+
+	reaction, err := bob.SendReaction(ctx, room.RoomID, msg.EventID, "👍")
+	if err != nil {
+		t.Fatalf("react: %v", err)
+	}
+	timeline = aliceSync.waitFor(t, "the reaction", room.RoomID, reaction.EventID)
+	if rel := relation(t, find(timeline, reaction.EventID)); rel.Type != event.RelAnnotation || rel.EventID != msg.EventID || rel.Key != "👍" {
+		t.Errorf("reaction relates %+v", rel)
+	}
+
+	edit := &event.MessageEventContent{MsgType: event.MsgText, Body: "lunch at one?"}
+	edit.SetEdit(msg.EventID)
+	edited, err := alice.SendMessageEvent(ctx, room.RoomID, event.EventMessage, edit)
+	if err != nil {
+		t.Fatalf("edit: %v", err)
+	}
+	timeline = bobSync.waitFor(t, "the edit", room.RoomID, edited.EventID)
+	checkContent(t, find(timeline, edited.EventID), "m.new_content", "body", "lunch at one?")
+	if rel := relation(t, find(timeline, edited.EventID)); rel.Type != event.RelReplace || rel.EventID != msg.EventID {
+		t.Errorf("edit relates %+v", rel)
+	}
+
+	reply := &event.MessageEventContent{MsgType: event.MsgText, Body: "one works"}
+	reply.GetRelatesTo().SetThread(msg.EventID, msg.EventID)
+	threaded, err := bob.SendMessageEvent(ctx, room.RoomID, event.EventMessage, reply)
+	if err != nil {
+		t.Fatalf("thread reply: %v", err)
+	}
+	timeline = aliceSync.waitFor(t, "the thread reply", room.RoomID, threaded.EventID)
+	if rel := relation(t, find(timeline, threaded.EventID)); rel.Type != event.RelThread || rel.EventID != msg.EventID {
+		t.Errorf("thread reply relates %+v", rel)
+	}
+
+	redaction, err := bob.RedactEvent(ctx, room.RoomID, reaction.EventID, mautrix.ReqRedact{Reason: "changed my mind"})
+	if err != nil {
+		t.Fatalf("redact: %v", err)
+	}
+	timeline = aliceSync.waitFor(t, "the redaction", room.RoomID, redaction.EventID)
+	if red := find(timeline, redaction.EventID); red.Redacts != reaction.EventID && red.Content.AsRedaction().Redacts != reaction.EventID {
+		t.Errorf("redaction %s does not name the reaction", redaction.EventID)
+	}
+
+	// A client starting afresh sees the reaction already redacted.
+	fresh := &syncer{cli: alice}
+	timeline = fresh.until(t, "alice's initial sync", room.RoomID, func(tl []*event.Event, _ *mautrix.RespSync) bool {
+		return has(tl, reaction.EventID)
+	})
+	gone := find(timeline, reaction.EventID)
+	if len(gone.Content.VeryRaw) > 2 && string(gone.Content.VeryRaw) != "{}" {
+		t.Errorf("the redacted reaction still has content %s", gone.Content.VeryRaw)
+	}
+	if gone.Unsigned.RedactedBecause == nil || gone.Unsigned.RedactedBecause.ID != redaction.EventID {
+		t.Errorf("the redacted reaction lacks redacted_because: %+v", gone.Unsigned)
+	}
+
+	// The state bob's client builds names the room and both members.
+	members, err := bob.JoinedMembers(ctx, room.RoomID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members.Joined) != 2 {
+		t.Errorf("joined members = %v", members.Joined)
+	}
+	var name event.RoomNameEventContent
+	if err := bob.StateEvent(ctx, room.RoomID, event.StateRoomName, "", &name); err != nil || name.Name != "Planning" {
+		t.Errorf("room name = %q, %v", name.Name, err)
+	}
+	return room.RoomID, bobSync
 }
 
 // uploadDeviceKeys signs and uploads an ed25519 device key and one

@@ -199,6 +199,9 @@ type Bus struct {
 	CredentialsFile string `yaml:"credentials_file"`
 	// Replicas is the replication factor of streams on a NATS cluster.
 	Replicas int `yaml:"replicas"`
+	// ConnectTimeout is how long start-up waits for an external NATS to
+	// answer before it fails with the reason.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 }
 
 // Logging configures log/slog output on stderr.
@@ -230,7 +233,7 @@ func Defaults() Config {
 			MaxIdleConns:    5,
 			ConnMaxLifetime: time.Hour,
 		},
-		Bus:     Bus{Prefix: "ocomms", StorageDir: "jetstream", Replicas: 1},
+		Bus:     Bus{Prefix: "ocomms", StorageDir: "jetstream", Replicas: 1, ConnectTimeout: 30 * time.Second},
 		Logging: Logging{Level: "info", Format: "text"},
 		Rooms:   Rooms{DefaultVersion: string(roomversion.Default)},
 		Auth: Auth{

@@ -26,7 +26,10 @@ var fileTemplate = withSync(withTURN(withMedia(template.Must(template.New("confi
 # Every key can be overridden by an environment variable: OCOMMS_ followed by
 # the key's path in upper case, dots as underscores. For example
 # database.postgres_dsn is OCOMMS_DATABASE_POSTGRES_DSN. Lists take
-# comma-separated values. Unknown keys are an error.
+# comma-separated values; lists of sections (media.url_preview.oembed_providers)
+# take a JSON or YAML flow list, such as
+# [{"endpoint": "https://o.example/oembed", "url_patterns": ["https://o.example/*"]}].
+# Unknown keys are an error.
 #
 # Durations are written like 30s, 5m or 1h.
 
@@ -92,6 +95,9 @@ bus:
   credentials_file: {{printf "%q" .Bus.CredentialsFile}}
   # Replication factor of every stream on a NATS cluster (1 to 5).
   replicas: {{.Bus.Replicas}}
+  # How long start-up waits for nats_urls to answer (warning in the log
+  # while it waits) before it gives up with the reason and exits non-zero.
+  connect_timeout: {{.Bus.ConnectTimeout}}
 
 logging:
   # debug, info, warn or error.

@@ -222,9 +222,36 @@ func applyEnv(cfg *Config, environ []string) error {
 		if !known {
 			return fmt.Errorf("%w: environment variable %s does not name a configuration key", ErrInvalid, name)
 		}
+		if err := setFromEnv(k, name, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setFromEnv sets one key from its environment variable. Scalars and lists
+// of strings ("a, b") use the file's spellings; a list of sections, which
+// has no flat spelling, is written as a YAML or JSON flow list, such as
+// [{"endpoint": "https://o.example/oembed", "url_patterns": ["https://o.example/*"]}],
+// and decoded exactly as the same list in the file would be.
+func setFromEnv(k envKey, name, value string) error {
+	t := k.field.Type()
+	if t.Kind() != reflect.Slice || t.Elem().Kind() != reflect.Struct {
 		if err := setScalar(k.field, value); err != nil {
 			return fmt.Errorf("%w: %s (from %s): %v", ErrInvalid, k.path, name, err)
 		}
+		return nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(value), &doc); err != nil {
+		return fmt.Errorf("%w: %s (from %s): expected a YAML or JSON list: %v", ErrInvalid, k.path, name, err)
+	}
+	if len(doc.Content) == 0 {
+		k.field.Set(reflect.MakeSlice(t, 0, 0))
+		return nil
+	}
+	if err := decodeNode(doc.Content[0], k.field, k.path); err != nil {
+		return fmt.Errorf("%w (from %s)", err, name)
 	}
 	return nil
 }

@@ -80,6 +80,9 @@ func (c Config) Validate() error {
 	if len(c.Bus.NATSURLs) == 0 && c.Bus.Replicas != 1 {
 		bad("bus.replicas", "must be 1 with the embedded bus")
 	}
+	if c.Bus.ConnectTimeout < time.Second {
+		bad("bus.connect_timeout", "must be at least 1s, got %s", c.Bus.ConnectTimeout)
+	}
 	if len(c.Bus.NATSURLs) == 0 && c.Bus.StorageDir == "" {
 		bad("bus.storage_dir", "must not be empty when the embedded bus is used")
 	}

@@ -80,7 +80,7 @@ func (s *Server) addListener(name, addr string, h http.Handler, certFile, keyFil
 	}
 	observe := s.metrics.observer(name)
 	srv := &http.Server{
-		Handler:           httpapi.Outer(h, s.log.With("listener", name), s.cfg.Limits.MaxRequestBodyBytes, observe),
+		Handler:           s.metrics.countInFlight(name, httpapi.Outer(h, s.log.With("listener", name), s.cfg.Limits.MaxRequestBodyBytes, observe)),
 		ReadHeaderTimeout: s.cfg.Limits.ReadHeaderTimeout,
 		ErrorLog:          nil,
 	}

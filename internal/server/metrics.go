@@ -21,6 +21,7 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	inFlight *prometheus.GaugeVec
 }
 
 func newMetrics(db *storage.DB, b *bus.Bus) *metrics {
@@ -35,9 +36,15 @@ func newMetrics(db *storage.DB, b *bus.Bus) *metrics {
 			Help:    "HTTP request latency, by listener, method and route template.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"listener", "method", "route"}),
+		// Parked long-polls are most of it on the client listener; during
+		// a drain it shows what shutdown is waiting for.
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "ocomms", Subsystem: "http", Name: "requests_in_flight",
+			Help: "HTTP requests being served, by listener.",
+		}, []string{"listener"}),
 	}
 	m.registry.MustRegister(
-		m.requests, m.latency,
+		m.requests, m.latency, m.inFlight,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newDBCollector(db),
@@ -51,6 +58,11 @@ func (m *metrics) observer(listener string) httpapi.Observer {
 		m.requests.WithLabelValues(listener, r.Method, route, strconv.Itoa(status)).Inc()
 		m.latency.WithLabelValues(listener, r.Method, route).Observe(elapsed.Seconds())
 	}
+}
+
+// countInFlight wraps a listener's whole handler.
+func (m *metrics) countInFlight(listener string, h http.Handler) http.Handler {
+	return promhttp.InstrumentHandlerInFlight(m.inFlight.WithLabelValues(listener), h)
 }
 
 func (m *metrics) handler() http.Handler {

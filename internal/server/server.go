@@ -169,6 +169,7 @@ func busConfig(cfg config.Config) bus.Config {
 		Name:            "ocomms@" + host,
 		CredentialsFile: cfg.Bus.CredentialsFile,
 		Replicas:        cfg.Bus.Replicas,
+		ConnectTimeout:  cfg.Bus.ConnectTimeout,
 	}
 }
 

@@ -135,10 +135,16 @@ func TestCheckAuthEvents(t *testing.T) {
 			}},
 		{name: "auth events rules allow the create event without auth events", versions: "1-12",
 			build: func(r *room) (*testEvent, []event.PDU) { return r.create, nil }},
-		{name: "duplicate rule rejects two events for one type and state key", versions: "1-11",
+		{name: "duplicate rule rejects two events for one type and state key", versions: "1-12",
 			build: func(r *room) (*testEvent, []event.PDU) {
 				e := r.ev("m.room.message", "-", carol, `{}`)
-				auth := cite(r, e, create, pl, mem(carol))
+				// Version 12 events do not cite the create event; the
+				// duplicate is the sender's membership in every version.
+				keys := []StateKey{pl, mem(carol)}
+				if !r.rules.RoomIDFromCreateEvent {
+					keys = append(keys, create)
+				}
+				auth := cite(r, e, keys...)
 				old := &testEvent{id: "$old:a.example", roomID: r.id, typ: typeMember, stateKey: ptr(carol), sender: carol, content: []byte(`{"membership":"join"}`)}
 				e.auth = append(e.auth, old.id)
 				return e, append(auth, old)

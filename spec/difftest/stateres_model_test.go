@@ -12,11 +12,13 @@ import (
 
 	"github.com/ocomms/ocomms/spec/auth"
 	"github.com/ocomms/ocomms/spec/event"
+	"github.com/ocomms/ocomms/spec/roomversion"
 	"github.com/ocomms/ocomms/spec/stateres"
 )
 
-// v2Model replays state resolution v2 (room versions 2 to 11) one step at
-// a time, as Synapse's synapse/state/v2.py does, so that a disagreement
+// v2Model replays state resolution v2 (room versions 2 to 11) and v2.1
+// (room version 12) one step at a time, as Synapse's synapse/state/v2.py
+// does, so that a disagreement
 // with gomatrixserverlib can be traced to a named departure of theirs: the
 // switches replace one step with gomatrixserverlib's version of it. With
 // every switch off the model must give our answer; the test checks that
@@ -36,6 +38,19 @@ type v2Model struct {
 	gmslMainline bool
 	// gmslOrder: see gmslPowerOrdering.
 	gmslOrder bool
+	// asV2 resolves a room of version 12 with v2, not v2.1: the tests
+	// count the forks on which the two differ, to know that the v2.1
+	// steps were exercised.
+	asV2 bool
+}
+
+// v21 reports whether the model runs state resolution v2.1 (MSC4297),
+// which differs from v2 in two places: the full conflicted set also holds
+// the conflicted state subgraph, and step 2 starts from an empty state
+// map, not from the unconflicted state map.
+// https://spec.matrix.org/latest/rooms/v12/#state-resolution
+func (m v2Model) v21() bool {
+	return m.rm.rules.StateRes == roomversion.StateResV21 && !m.asV2
 }
 
 // gmslAuthEventsFallback: in the iterative auth checks, "If a
@@ -81,6 +96,11 @@ func (m v2Model) resolve(sets []stateres.StateMap) stateres.StateMap {
 		return unconflicted
 	}
 	full := fullConflictedSet(rm, sets, conflicted)
+	if m.v21() {
+		for id := range conflictedStateSubgraph(rm, conflicted.Events()) {
+			full[id] = struct{}{}
+		}
+	}
 
 	// Step 1: the power events and their auth events in the full
 	// conflicted set, each after its own auth events in the set.
@@ -98,7 +118,7 @@ func (m v2Model) resolve(sets []stateres.StateMap) stateres.StateMap {
 			continue
 		}
 		graph[id] = []string{}
-		for _, a := range rm.events[id].AuthEventIDs() {
+		for _, a := range rm.authEventIDs(id) {
 			if _, in := full[a]; in && !slices.Contains(graph[id], a) {
 				graph[id] = append(graph[id], a)
 				stack = append(stack, a)
@@ -133,10 +153,11 @@ func (m v2Model) resolve(sets []stateres.StateMap) stateres.StateMap {
 		powerOrder = append(powerOrder, next)
 	}
 
-	// Step 2.
+	// Step 2: v2 starts from the unconflicted state map, v2.1 from an
+	// empty one.
 	state := stateres.StateMap{}
-	for k, v := range unconflicted {
-		state[k] = v
+	if !m.v21() {
+		maps.Copy(state, unconflicted)
 	}
 	m.iterativeAuthChecks(state, powerOrder)
 
@@ -289,7 +310,7 @@ func (m v2Model) senderPower(ev *event.Event) int64 {
 		return 0
 	}
 	var pl, create event.PDU
-	for _, id := range ev.AuthEventIDs() {
+	for _, id := range m.rm.authEventIDs(ev.EventID()) {
 		switch a := m.rm.events[id]; {
 		case a == nil || !a.StateKeyEquals(""):
 		case a.Type() == typePowerLevels:
@@ -323,7 +344,7 @@ func (m v2Model) iterativeAuthChecks(state stateres.StateMap, order []string) {
 		ev := rm.events[id]
 		key := auth.StateKey{Type: ev.Type(), StateKey: *ev.StateKey()}
 		fromAuth := map[auth.StateKey]*event.Event{}
-		for _, a := range ev.AuthEventIDs() {
+		for _, a := range rm.authEventIDs(id) {
 			if ae := rm.events[a]; ae != nil && ae.StateKey() != nil {
 				fromAuth[auth.StateKey{Type: ae.Type(), StateKey: *ae.StateKey()}] = ae
 			}

@@ -67,6 +67,9 @@ func (rm *room) stableSenders() []string {
 // departures are switched on in it, or the test fails.
 func TestStateResolutionAgreesWithGomatrixserverlib(t *testing.T) {
 	for _, rules := range versions(t, gmslKnows) {
+		if rules.StateRes == roomversion.StateResV21 {
+			continue // see TestStateResolutionV21AgreesWithModel
+		}
 		t.Run("v"+string(rules.ID), func(t *testing.T) {
 			r, n := newRand(t, 25)
 			conflicts, agree := 0, 0
@@ -103,9 +106,6 @@ func TestStateResolutionAgreesWithGomatrixserverlib(t *testing.T) {
 
 				ours := rm.resolve(sets)
 				theirs, err := rm.gmslResolve(gSets)
-				if errors.Is(err, errGmslPanic) {
-					t.Skipf("gomatrixserverlib cannot resolve this room version: %v", err)
-				}
 				if err != nil {
 					t.Fatalf("room %d: gomatrixserverlib: %v", i, err)
 				}
