@@ -46,6 +46,10 @@ func New(cfg config.Config, db *storage.DB, b *bus.Bus, rs api.API, authn httpap
 	return c
 }
 
+// SetRoomMediaQuota has sends and state changes checked against the
+// rooms' media quotas (the media component) before they are accepted.
+func (c *ClientAPI) SetRoomMediaQuota(q rooms.RoomMediaQuota) { c.rooms.SetRoomMediaQuota(q) }
+
 // Keys is the key store of end-to-end encryption, a component of its own
 // (its tables, streams and publishers), or nil without accounts.
 func (c *ClientAPI) Keys() *keys.Keys { return c.keys }

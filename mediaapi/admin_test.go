@@ -2,15 +2,13 @@ package mediaapi_test
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/testserver"
+	"github.com/ocomms/ocomms/mediaapi"
 	"github.com/ocomms/ocomms/mediaapi/blobstore/s3test"
 )
 
@@ -72,9 +70,22 @@ func TestAdminQuarantinesAndDeletesFromTheStore(t *testing.T) {
 // nowMs is a second from now, in milliseconds, for before_ts.
 func nowMs() string { return strconv.FormatInt(time.Now().Add(time.Second).UnixMilli(), 10) }
 
-func TestMediaMovesFromLocalToS3WhileServed(t *testing.T) {
+// Media moves between the stores in both directions while downloads keep
+// working, and leaves nothing behind in the store it left.
+func TestMediaMovesBetweenStoresWhileServed(t *testing.T) {
+	for _, tc := range []struct{ from, to string }{{"local", "s3"}, {"s3", "local"}} {
+		t.Run(tc.from+" to "+tc.to, func(t *testing.T) { testMoveWhileServed(t, tc.from, tc.to) })
+	}
+}
+
+func testMoveWhileServed(t *testing.T, from, to string) {
+	t.Helper()
 	b := testserver.Backends()[0]
-	s := start(t, b, "local", func(cfg *config.Config) { cfg.Media.S3 = s3test.Start(t) })
+	s := start(t, b, from, func(cfg *config.Config) {
+		if cfg.Media.S3.Endpoint == "" {
+			cfg.Media.S3 = s3test.Start(t)
+		}
+	})
 	alice := s.srv.NewUser(t, "alice")
 	photo := pngImage(t, 200, 100)
 	server, id := upload(t, alice, photo, "image/png", "")
@@ -82,13 +93,13 @@ func TestMediaMovesFromLocalToS3WhileServed(t *testing.T) {
 	s.srv.Stop()
 
 	cfg := s.cfg
-	cfg.Media.Store = "s3"
+	cfg.Media.Store = to
 	srv := testserver.Start(t, cfg)
 	alice.BaseURL = srv.URL
 	admin := srv.NewAdmin(t, "admin")
 	_, later := upload(t, alice, []byte("uploaded after the switch"), "text/plain", "")
 	status := admin.MustDo(t, http.MethodGet, "/_ocomms/admin/v1/media/move", nil, http.StatusOK)
-	if status["target"] != "s3" || status["remaining"].(float64) < 2 {
+	if status["target"] != to || status["remaining"].(float64) < 2 {
 		t.Fatalf("before the move: %v", status)
 	}
 	admin.MustDo(t, http.MethodPost, "/_ocomms/admin/v1/media/move", map[string]any{}, http.StatusAccepted)
@@ -112,15 +123,11 @@ func TestMediaMovesFromLocalToS3WhileServed(t *testing.T) {
 	if status["failed"] != float64(0) || status["moved"].(float64) < 2 {
 		t.Errorf("move status %v", status)
 	}
-	var left []string
-	_ = filepath.WalkDir(cfg.Path(cfg.Media.Local.Path), func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && !strings.Contains(p, string(filepath.Separator)+"tmp"+string(filepath.Separator)) {
-			left = append(left, p)
-		}
-		return nil
-	})
-	if len(left) != 0 {
-		t.Errorf("files left in the local store after the move: %v", left)
+	if left := mediaapi.StoredBlobs(t, cfg, from); len(left) != 0 {
+		t.Errorf("blobs left in the %s store after the move: %v", from, left)
+	}
+	if len(mediaapi.StoredBlobs(t, cfg, to)) < 2 {
+		t.Errorf("the %s store holds too few blobs after the move", to)
 	}
 	resp := raw(t, alice, http.MethodGet, "/_matrix/client/v1/media/thumbnail/"+server+"/"+id+"?width=32&height=32&method=crop", nil, nil)
 	if resp.Status != http.StatusOK || decodeConfig(t, resp.Body).Width != 32 {

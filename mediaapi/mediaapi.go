@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/ocomms/ocomms/internal/ratelimit"
 	"github.com/ocomms/ocomms/mediaapi/blobstore"
 	"github.com/ocomms/ocomms/mediaapi/preview"
+	"github.com/ocomms/ocomms/roomserver/api"
 	"github.com/ocomms/ocomms/storage"
 )
 
@@ -58,6 +60,8 @@ type MediaAPI struct {
 	stop     context.CancelFunc
 	bg       sync.WaitGroup
 	uploaded bus.Subscription
+	// roomEvents records the media rooms' events refer to (roomrefs.go).
+	roomEvents bus.Subscription
 }
 
 // New builds the component and opens its stores. The S3 store is opened
@@ -112,8 +116,12 @@ func (m *MediaAPI) Name() string { return "mediaapi" }
 // Migrations returns the component's schema history.
 func (m *MediaAPI) Migrations() []storage.Migration { return migrations }
 
-// Streams returns the bus streams the component publishes to.
-func (m *MediaAPI) Streams() []bus.StreamSpec { return uploadedStreams() }
+// Streams returns the bus streams the component publishes to, and the
+// roomserver's output it consumes, so the consumer finds it whatever the
+// start-up order.
+func (m *MediaAPI) Streams() []bus.StreamSpec {
+	return slices.Concat(uploadedStreams(), api.Streams())
+}
 
 // Register mounts the component's client endpoints.
 func (m *MediaAPI) Register(routes httpapi.Routes) {
@@ -125,12 +133,14 @@ func (m *MediaAPI) Register(routes httpapi.Routes) {
 	m.registerPreview(r)
 	m.registerAdmin(r)
 	m.registerQuota(r)
+	m.registerRoomQuota(r)
 	m.registerMove(r)
 }
 
 // Start checks the S3 store answers, subscribes to upload notices (which
-// wake downloads waiting for a created media ID on any instance) and
-// starts the retention sweep.
+// wake downloads waiting for a created media ID on any instance), joins
+// the consumer of room events that counts rooms' media and starts the
+// retention sweep.
 func (m *MediaAPI) Start(ctx context.Context) error {
 	if s3, ok := m.stores.byName["s3"].(*blobstore.S3); ok {
 		checkCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -147,6 +157,12 @@ func (m *MediaAPI) Start(ctx context.Context) error {
 	if err != nil {
 		cancel()
 		return fmt.Errorf("mediaapi: %w", err)
+	}
+	m.roomEvents, err = m.consumeRoomEvents(runCtx)
+	if err != nil {
+		m.uploaded.Stop()
+		cancel()
+		return fmt.Errorf("mediaapi: room events: %w", err)
 	}
 	m.bg.Add(1)
 	go func() {
@@ -167,6 +183,7 @@ func (m *MediaAPI) Stop(ctx context.Context) error {
 	go func() {
 		defer close(done)
 		m.uploaded.Stop()
+		m.roomEvents.Stop()
 		m.bg.Wait()
 		m.mover.wait()
 	}()

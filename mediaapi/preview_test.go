@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/internal/testserver"
+	"github.com/ocomms/ocomms/mediaapi/blobstore/s3test"
 )
 
 // site is a web server on loopback with a page, an image, an oEmbed
@@ -61,10 +62,19 @@ func site(t *testing.T, image []byte) (*httptest.Server, *atomic.Int32) {
 	return srv, hits
 }
 
+// Previews are tested on both stores: their images are media like any
+// other, written to the store uploads go to.
 func TestURLPreviewsOfOpenGraphAndOEmbedThroughTheAllowList(t *testing.T) {
+	for _, store := range []string{"local", "s3"} {
+		t.Run(store, func(t *testing.T) { testURLPreviews(t, store) })
+	}
+}
+
+func testURLPreviews(t *testing.T, store string) {
+	t.Helper()
 	image := pngImage(t, 120, 60)
 	web, hits := site(t, image)
-	s := start(t, testserver.Backends()[0], "local", func(cfg *config.Config) {
+	s := start(t, testserver.Backends()[0], store, func(cfg *config.Config) {
 		p := &cfg.Media.URLPreview
 		p.Enabled = true
 		p.AllowedRanges = []string{"127.0.0.1/32"}
@@ -86,6 +96,9 @@ func TestURLPreviewsOfOpenGraphAndOEmbedThroughTheAllowList(t *testing.T) {
 		resp := raw(t, alice, http.MethodGet, "/_matrix/client/v1/media/download/"+server+"/"+id, nil, nil)
 		if resp.Status != http.StatusOK || !bytes.Equal(resp.Body, image) {
 			t.Fatalf("preview image download: %d", resp.Status)
+		}
+		if store == "s3" && len(s3test.Objects(t, s.s3, "blobs/")) == 0 {
+			t.Fatal("the preview image is not in the bucket")
 		}
 		before := hits.Load()
 		again := alice.MustDo(t, http.MethodGet, "/_matrix/media/v3/preview_url?url="+url.QueryEscape(web.URL+"/article"), nil, http.StatusOK)

@@ -115,9 +115,48 @@ func (m *MediaAPI) chargeQuota(ctx context.Context, tx *storage.Tx, userID strin
 
 // The quota admin API, in the style of Synapse's user admin API.
 func (m *MediaAPI) registerQuota(r *mux.Router) {
-	const path = "/_synapse/admin/v1/users/{userId}/media_quota"
-	r.Handle(path, m.admin(m.getQuota)).Methods(http.MethodGet)
-	r.Handle(path, m.admin(m.setQuota)).Methods(http.MethodPut)
+	m.mountQuota(r, quotaEndpoint{
+		path: "/_synapse/admin/v1/users/{userId}/media_quota",
+		key:  m.localUser, table: "mediaapi_quotas", column: "user_id",
+		show: func(ctx context.Context, userID string) (any, error) { return m.quota(ctx, m.db, userID) },
+	})
+}
+
+// quotaEndpoint is a quota's admin API: key names what the quota bounds
+// from the request path (validated), table and column are where custom
+// quotas live, and show answers the quota with its usage.
+type quotaEndpoint struct {
+	path          string
+	key           func(*http.Request) (string, error)
+	table, column string
+	show          func(ctx context.Context, key string) (any, error)
+}
+
+// mountQuota mounts GET (see) and PUT (set) of a quota, for server admins.
+func (m *MediaAPI) mountQuota(r *mux.Router, q quotaEndpoint) {
+	r.Handle(q.path, m.admin(func(req *http.Request, _ *httpapi.Device) (any, error) {
+		key, err := q.key(req)
+		if err != nil {
+			return nil, err
+		}
+		return q.show(req.Context(), key)
+	})).Methods(http.MethodGet)
+	r.Handle(q.path, m.admin(func(req *http.Request, _ *httpapi.Device) (any, error) {
+		key, err := q.key(req)
+		if err != nil {
+			return nil, err
+		}
+		limit, err := decodeLimit(req)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.db.WithTx(req.Context(), func(ctx context.Context, tx *storage.Tx) error {
+			return limit.apply(ctx, tx, q.table, q.column, key)
+		}); err != nil {
+			return nil, fmt.Errorf("setting media quota: %w", err)
+		}
+		return q.show(req.Context(), key)
+	})).Methods(http.MethodPut)
 }
 
 func (m *MediaAPI) localUser(r *http.Request) (string, error) {
@@ -132,48 +171,44 @@ func (m *MediaAPI) localUser(r *http.Request) (string, error) {
 	return userID, nil
 }
 
-func (m *MediaAPI) getQuota(r *http.Request, _ *httpapi.Device) (any, error) {
-	userID, err := m.localUser(r)
-	if err != nil {
-		return nil, err
-	}
-	return m.quota(r.Context(), m.db, userID)
+// limit is the body of a quota PUT: a number of bytes, 0 for unlimited,
+// or null to go back to the configured default.
+type limit struct {
+	maxBytes int64
+	reset    bool
 }
 
-func (m *MediaAPI) setQuota(r *http.Request, _ *httpapi.Device) (any, error) {
-	userID, err := m.localUser(r)
-	if err != nil {
-		return nil, err
-	}
+func decodeLimit(r *http.Request) (limit, error) {
 	var body struct {
 		MaxBytes json.RawMessage `json:"max_bytes"`
 	}
 	if err := httpapi.DecodeJSON(r, &body); err != nil {
-		return nil, err
+		return limit{}, err
 	}
 	raw := strings.TrimSpace(string(body.MaxBytes))
-	var maxBytes int64
-	if raw == "" {
-		return nil, errcode.MissingParam("max_bytes is required: a number of bytes, 0 for unlimited, or null for the default")
+	switch {
+	case raw == "":
+		return limit{}, errcode.MissingParam("max_bytes is required: a number of bytes, 0 for unlimited, or null for the default")
+	case raw == "null":
+		return limit{reset: true}, nil
 	}
-	if raw != "null" {
-		if err := json.Unmarshal(body.MaxBytes, &maxBytes); err != nil || maxBytes < 0 {
-			return nil, errcode.InvalidParam("max_bytes must be a non-negative integer or null")
-		}
+	var l limit
+	if err := json.Unmarshal(body.MaxBytes, &l.maxBytes); err != nil || l.maxBytes < 0 {
+		return limit{}, errcode.InvalidParam("max_bytes must be a non-negative integer or null")
 	}
-	err = m.db.WithTx(r.Context(), func(ctx context.Context, tx *storage.Tx) error {
-		if raw == "null" {
-			_, err := tx.Exec(ctx, `DELETE FROM mediaapi_quotas WHERE user_id = $1`, userID)
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO mediaapi_quotas (user_id, max_bytes) VALUES ($1, $2)
-			ON CONFLICT (user_id) DO UPDATE SET max_bytes = excluded.max_bytes`, userID, maxBytes)
+	return l, nil
+}
+
+// apply stores the limit in table (mediaapi_quotas or
+// mediaapi_room_quotas), keyed by keyColumn = key.
+func (l limit) apply(ctx context.Context, tx *storage.Tx, table, keyColumn, key string) error {
+	if l.reset {
+		_, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE `+keyColumn+` = $1`, key)
 		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("setting media quota: %w", err)
 	}
-	return m.quota(r.Context(), m.db, userID)
+	_, err := tx.Exec(ctx, `INSERT INTO `+table+` (`+keyColumn+`, max_bytes) VALUES ($1, $2)
+		ON CONFLICT (`+keyColumn+`) DO UPDATE SET max_bytes = excluded.max_bytes`, key, l.maxBytes)
+	return err
 }
 
 // admin wraps a handler only server admins may call.

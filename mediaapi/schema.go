@@ -83,4 +83,19 @@ CREATE TABLE mediaapi_url_previews (
 );
 CREATE INDEX mediaapi_url_previews_expiry ON mediaapi_url_previews (expires_ts);
 `},
+	{Version: 2, Name: "room media quotas", Up: `
+-- One row per event and the local media it names (roomrefs.go).
+CREATE TABLE mediaapi_room_media (
+	room_id  TEXT NOT NULL,
+	event_id TEXT NOT NULL,
+	media_id TEXT NOT NULL,
+	PRIMARY KEY (room_id, event_id, media_id)
+);
+CREATE INDEX mediaapi_room_media_media ON mediaapi_room_media (room_id, media_id);
+
+CREATE TABLE mediaapi_room_quotas (
+	room_id   TEXT PRIMARY KEY,
+	max_bytes BIGINT NOT NULL
+);
+`},
 }

@@ -32,6 +32,8 @@ type Rooms struct {
 	users UserDirectory
 	log   *slog.Logger
 	send  *ratelimit.Limiter
+	// mediaQuota, when set, bounds the media a room's events refer to.
+	mediaQuota RoomMediaQuota
 }
 
 // UserDirectory tells whether a local account exists. The accounts

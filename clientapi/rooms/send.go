@@ -59,6 +59,9 @@ func (r *Rooms) sendMessage(req *http.Request, dev *httpapi.Device) (any, error)
 		return nil, err
 	}
 	defer sendToken.Cancel()
+	if err := r.checkMediaQuota(req.Context(), roomID, evType, content); err != nil {
+		return nil, r.sendError(req, roomID, dev.UserID, err)
+	}
 	res, err := r.rooms.Submit(req.Context(), api.SubmitRequest{
 		RoomID: roomID, Type: evType, Sender: dev.UserID, Content: content,
 		Transaction: &api.Transaction{UserID: dev.UserID, DeviceID: dev.DeviceID, TxnID: txnID},

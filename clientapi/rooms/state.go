@@ -130,6 +130,9 @@ func (r *Rooms) putState(req *http.Request, dev *httpapi.Device) (any, error) {
 		}
 		return map[string]string{"event_id": same}, nil
 	}
+	if err := r.checkMediaQuota(ctx, roomID, evType, content); err != nil {
+		return nil, err
+	}
 	res, err := r.rooms.Submit(ctx, api.SubmitRequest{
 		RoomID: roomID, Type: evType, StateKey: strPtr(stateKey), Sender: dev.UserID, Content: content,
 	})

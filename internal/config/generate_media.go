@@ -32,6 +32,12 @@ media:
   # Total bytes one user may store, unless an admin set their quota with
   # PUT /_synapse/admin/v1/users/{userId}/media_quota. 0 is unlimited.
   default_user_quota_bytes: {{.DefaultUserQuotaBytes}}
+  # Total size of the distinct media of this server that one room's
+  # messages and avatar refer to, unless an admin set the room's quota with
+  # PUT /_ocomms/admin/v1/rooms/{roomId}/media_quota. A message that would
+  # attach more is refused (403 M_FORBIDDEN). Media in encrypted rooms is
+  # invisible to the server and not counted. 0 is unlimited.
+  default_room_quota_bytes: {{.DefaultRoomQuotaBytes}}
   # Images with more pixels than this (all frames together for animations)
   # are never decoded, so a small file cannot exhaust memory.
   max_image_pixels: {{.MaxImagePixels}}

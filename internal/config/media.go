@@ -22,6 +22,10 @@ type Media struct {
 	// DefaultUserQuotaBytes bounds what one user may store in total
 	// unless an admin set another quota for them; 0 is unlimited.
 	DefaultUserQuotaBytes int64 `yaml:"default_user_quota_bytes"`
+	// DefaultRoomQuotaBytes bounds the total size of the distinct local
+	// media a room's events refer to, unless an admin set another quota
+	// for the room; 0 is unlimited.
+	DefaultRoomQuotaBytes int64 `yaml:"default_room_quota_bytes"`
 	// MaxImagePixels is the largest image (width x height, all frames
 	// of an animation together) the server decodes to make thumbnails.
 	MaxImagePixels int64 `yaml:"max_image_pixels"`
@@ -174,6 +178,9 @@ func (m Media) validate(bad func(key, format string, args ...any)) {
 	}
 	if m.DefaultUserQuotaBytes < 0 {
 		bad("media.default_user_quota_bytes", "must not be negative (0 is unlimited), got %d", m.DefaultUserQuotaBytes)
+	}
+	if m.DefaultRoomQuotaBytes < 0 {
+		bad("media.default_room_quota_bytes", "must not be negative (0 is unlimited), got %d", m.DefaultRoomQuotaBytes)
 	}
 	if m.MaxImagePixels < 1_000_000 {
 		bad("media.max_image_pixels", "must be at least 1000000, got %d", m.MaxImagePixels)

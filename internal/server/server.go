@@ -111,6 +111,7 @@ func (s *Server) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	client.SetRoomMediaQuota(media)
 	// Pushers call push gateways for the notifications the sync API
 	// records, and go with the device that set them.
 	push, err := pushers.New(s.db, s.bus, s.cfg, accts, syncAPI, log)
