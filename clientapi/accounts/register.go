@@ -60,12 +60,16 @@ func (a *Accounts) registrationFlows() [][]string {
 // postRegister registers a user through user-interactive authentication,
 // or a guest (kind=guest) without it. Registrations are rate limited per
 // client address, counting only those that succeed: a registration takes
-// several requests.
+// several requests. Each request holds a token from the address's bucket
+// while it runs, given back unless it registers, so concurrent requests
+// cannot all pass the check and hash a password (argon2id takes tens of
+// MiB each) before any of them is counted.
 func (a *Accounts) postRegister(r *http.Request) (any, error) {
-	ip := ratelimit.ClientIP(r)
-	if ok, retry := a.registerByIP.Peek(ip); !ok {
-		return nil, ratelimit.Exceeded(retry)
+	rateToken, err := a.registerByIP.Reserve(ratelimit.ClientIP(r))
+	if err != nil {
+		return nil, err
 	}
+	defer rateToken.Cancel()
 	guest := false
 	switch r.URL.Query().Get("kind") {
 	case "", "user":
@@ -85,7 +89,7 @@ func (a *Accounts) postRegister(r *http.Request) (any, error) {
 		if !a.cfg.Registration.GuestAccess {
 			return nil, errcode.Forbidden("Guest access is disabled")
 		}
-		return a.register(r.Context(), ip, req, nil, true, "", "")
+		return a.register(r.Context(), rateToken, req, nil, true, "", "")
 	}
 	if !a.cfg.Registration.Enabled {
 		return nil, errRegistrationDisabled()
@@ -127,7 +131,7 @@ func (a *Accounts) postRegister(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.register(r.Context(), ip, req, sess, false, userID, hash)
+	return a.register(r.Context(), rateToken, req, sess, false, userID, hash)
 }
 
 func validatePassword(password string) error {
@@ -141,8 +145,9 @@ func validatePassword(password string) error {
 }
 
 // register creates the account (and, unless inhibit_login, its first
-// device) in one transaction with the end of its UIA session.
-func (a *Accounts) register(ctx context.Context, ip string, req registerRequest, sess *uiaSession, guest bool, userID, hash string) (any, error) {
+// device) in one transaction with the end of its UIA session, and keeps
+// the request counted against the client's registration limit.
+func (a *Accounts) register(ctx context.Context, rateToken *ratelimit.Reservation, req registerRequest, sess *uiaSession, guest bool, userID, hash string) (any, error) {
 	generated := userID == ""
 	var s session
 	err := a.db.WithTx(ctx, func(ctx context.Context, tx *storage.Tx) error {
@@ -183,7 +188,7 @@ func (a *Accounts) register(ctx context.Context, ip string, req registerRequest,
 	if err != nil {
 		return nil, err
 	}
-	a.registerByIP.Allow(ip)
+	rateToken.Commit()
 	a.log.InfoContext(ctx, "user registered", "user_id", userID, "guest", guest)
 	return registerResponse{
 		UserID: userID, HomeServer: a.cfg.ServerName, AccessToken: s.AccessToken, DeviceID: s.DeviceID,

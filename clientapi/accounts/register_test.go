@@ -2,6 +2,7 @@ package accounts_test
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/ocomms/ocomms/internal/config"
@@ -155,12 +156,17 @@ func TestGuestRegistration(t *testing.T) {
 	})
 }
 
-func TestRegistrationIsRateLimitedPerAddress(t *testing.T) {
-	limited := func(c *config.Config) {
+// registrationLimitedTo opens registration with a burst of n that does
+// not refill during a test.
+func registrationLimitedTo(n int) func(*config.Config) {
+	return func(c *config.Config) {
 		c.Registration.Enabled = true
-		c.RateLimits.Register = config.RateLimit{PerSecond: 0.001, Burst: 1}
+		c.RateLimits.Register = config.RateLimit{PerSecond: 0.001, Burst: n}
 	}
-	start(t, limited, func(t *testing.T, srv *testserver.Server, _ config.Config) {
+}
+
+func TestRegistrationIsRateLimitedPerAddress(t *testing.T) {
+	start(t, registrationLimitedTo(1), func(t *testing.T, srv *testserver.Server, _ config.Config) {
 		anon := srv.Anonymous()
 		register := func(name string) *testserver.ClientResponse {
 			return anon.Do(t, http.MethodPost, v3+"/register", map[string]any{"username": name, "password": "pw", "auth": map[string]any{"type": "m.login.dummy"}})
@@ -173,5 +179,40 @@ func TestRegistrationIsRateLimitedPerAddress(t *testing.T) {
 		if ms, _ := resp.Map(t)["retry_after_ms"].(float64); ms <= 0 || resp.Header.Get("Retry-After") == "" {
 			t.Errorf("no retry advice: %s, Retry-After %q", resp.Body, resp.Header.Get("Retry-After"))
 		}
+	})
+}
+
+func TestConcurrentRegistrationsCannotExceedTheBurst(t *testing.T) {
+	const burst = 3
+	start(t, registrationLimitedTo(burst), func(t *testing.T, srv *testserver.Server, _ config.Config) {
+		anon := srv.Anonymous()
+		resps := testserver.Concurrently(t, 20, func(i int) *testserver.ClientResponse {
+			return anon.Do(t, http.MethodPost, v3+"/register", map[string]any{
+				"username": "flood" + strconv.Itoa(i), "password": "pw", "auth": map[string]any{"type": "m.login.dummy"},
+			})
+		})
+		testserver.RequireRateLimited(t, resps, burst)
+	})
+}
+
+// Only registrations that succeed count (README): a UIA round trip or a
+// refused request gives its token back.
+func TestRegistrationRateCountsOnlySuccesses(t *testing.T) {
+	start(t, registrationLimitedTo(1), func(t *testing.T, srv *testserver.Server, _ config.Config) {
+		anon := srv.Anonymous()
+		register := func(body map[string]any) *testserver.ClientResponse {
+			return anon.Do(t, http.MethodPost, v3+"/register", body)
+		}
+		dummy := map[string]any{"type": "m.login.dummy"}
+		for range 3 {
+			if resp := register(map[string]any{"username": "uia", "password": "pw"}); resp.Status != http.StatusUnauthorized {
+				t.Fatalf("UIA challenge: %d %s", resp.Status, resp.Body)
+			}
+			wantError(t, register(map[string]any{"username": "bad name", "password": "pw", "auth": dummy}), 400, "M_INVALID_USERNAME")
+		}
+		if resp := register(map[string]any{"username": "first", "password": "pw", "auth": dummy}); resp.Status != http.StatusOK {
+			t.Fatalf("registration after uncounted requests: %d %s", resp.Status, resp.Body)
+		}
+		wantError(t, register(map[string]any{"username": "second", "password": "pw", "auth": dummy}), 429, "M_LIMIT_EXCEEDED")
 	})
 }

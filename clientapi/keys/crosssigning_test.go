@@ -37,10 +37,7 @@ func (cs crossSigning) upload(t *testing.T, userID string) map[string]any {
 func TestCrossSigning(t *testing.T) {
 	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
 		srv := testserver.Start(t, testserver.Config(t, b))
-		alice := newDevice(t, srv.NewUser(t, "alice"))
-		bob := newDevice(t, srv.NewUser(t, "bob"))
-		alice.upload(t, map[string]any{"device_keys": alice.deviceKeys(t)})
-		bob.upload(t, map[string]any{"device_keys": bob.deviceKeys(t)})
+		alice, bob := twoUsersWithKeys(t, srv)
 		acs, bcs := newCrossSigning(t), newCrossSigning(t)
 		path := v3 + "/keys/device_signing/upload"
 

@@ -183,3 +183,14 @@ func leave(t *testing.T, c *testserver.Client, roomID string) {
 	t.Helper()
 	c.MustDo(t, http.MethodPost, v3+"/rooms/"+esc(roomID)+"/leave", map[string]any{}, http.StatusOK)
 }
+
+// twoUsersWithKeys registers alice and bob, each with one device that has
+// uploaded its device keys.
+func twoUsersWithKeys(t *testing.T, srv *testserver.Server) (alice, bob *device) {
+	t.Helper()
+	alice = newDevice(t, srv.NewUser(t, "alice"))
+	bob = newDevice(t, srv.NewUser(t, "bob"))
+	alice.upload(t, map[string]any{"device_keys": alice.deviceKeys(t)})
+	bob.upload(t, map[string]any{"device_keys": bob.deviceKeys(t)})
+	return alice, bob
+}

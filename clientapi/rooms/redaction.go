@@ -48,9 +48,11 @@ func (r *Rooms) sendRedaction(req *http.Request, dev *httpapi.Device, roomID, tx
 // submitRedaction sends an m.room.redaction of eventID with content (which
 // gains redacts from room version 11) as a transaction of the device.
 func (r *Rooms) submitRedaction(req *http.Request, dev *httpapi.Device, roomID, eventID, txnID string, content map[string]any) (any, error) {
-	if err := r.checkSendRate(dev.UserID); err != nil {
+	sendToken, err := r.reserveSend(dev.UserID)
+	if err != nil {
 		return nil, err
 	}
+	defer sendToken.Cancel()
 	ctx := req.Context()
 	info, err := r.rooms.RoomInfo(ctx, roomID)
 	if err != nil {
@@ -71,6 +73,6 @@ func (r *Rooms) submitRedaction(req *http.Request, dev *httpapi.Device, roomID, 
 	if err != nil {
 		return nil, r.sendError(req, roomID, dev.UserID, err)
 	}
-	r.countSend(dev.UserID, res[0])
+	countSend(sendToken, res[0])
 	return map[string]string{"event_id": res[0].EventID}, nil
 }

@@ -54,9 +54,11 @@ func (r *Rooms) sendMessage(req *http.Request, dev *httpapi.Device) (any, error)
 	if evType == typeRedaction {
 		return r.sendRedaction(req, dev, roomID, txnID, content)
 	}
-	if err := r.checkSendRate(dev.UserID); err != nil {
+	sendToken, err := r.reserveSend(dev.UserID)
+	if err != nil {
 		return nil, err
 	}
+	defer sendToken.Cancel()
 	if err := r.checkMediaQuota(req.Context(), roomID, evType, content); err != nil {
 		return nil, r.sendError(req, roomID, dev.UserID, err)
 	}
@@ -67,23 +69,23 @@ func (r *Rooms) sendMessage(req *http.Request, dev *httpapi.Device) (any, error)
 	if err != nil {
 		return nil, r.sendError(req, roomID, dev.UserID, err)
 	}
-	r.countSend(dev.UserID, res[0])
+	countSend(sendToken, res[0])
 	return map[string]string{"event_id": res[0].EventID}, nil
 }
 
-// checkSendRate refuses a send when the user's bucket is empty, without
-// taking from it: countSend does that once the event exists, so a retried
-// transaction (answered with the first event) costs nothing, as in Synapse.
-func (r *Rooms) checkSendRate(userID string) error {
-	if ok, retry := r.send.Peek(userID); !ok {
-		return ratelimit.Exceeded(retry)
-	}
-	return nil
+// reserveSend takes a send from the user's bucket before the event is
+// built, so concurrent sends cannot all pass the check; the caller defers
+// Cancel, which gives it back unless countSend kept it.
+func (r *Rooms) reserveSend(userID string) (*ratelimit.Reservation, error) {
+	return r.send.Reserve(userID)
 }
 
-func (r *Rooms) countSend(userID string, res api.SubmitResponse) {
+// countSend keeps the send counted unless it was a retried transaction
+// (answered with the first event), which costs nothing, as in Synapse.
+// A send that fails is not counted either.
+func countSend(token *ratelimit.Reservation, res api.SubmitResponse) {
 	if !res.Duplicate {
-		r.send.Allow(userID)
+		token.Commit()
 	}
 }
 

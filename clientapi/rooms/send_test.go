@@ -2,6 +2,7 @@ package rooms_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -104,4 +105,61 @@ func TestSendIsRateLimitedPerUser(t *testing.T) {
 		t.Errorf("retry_after_ms %v", resp.Map(t)["retry_after_ms"])
 	}
 	sendMessage(t, bob, roomID, "bob-1", "another user has a bucket of their own")
+}
+
+func TestConcurrentSendsCannotExceedTheBurst(t *testing.T) {
+	const burst = 3
+	testserver.ForEachBackend(t, func(t *testing.T, b testserver.Backend) {
+		cfg := testserver.Config(t, b)
+		cfg.RateLimits.Send = config.RateLimit{PerSecond: 0.001, Burst: burst}
+		srv := testserver.Start(t, cfg)
+		alice := srv.NewUser(t, "alice")
+		roomID := createRoom(t, alice, nil)
+		resps := testserver.Concurrently(t, 40, func(i int) *testserver.ClientResponse {
+			return alice.Do(t, http.MethodPut, v3+"/rooms/"+esc(roomID)+"/send/m.room.message/c"+strconv.Itoa(i),
+				map[string]any{"msgtype": "m.text", "body": "flood"})
+		})
+		testserver.RequireRateLimited(t, resps, burst)
+	})
+}
+
+func TestSendRateCountsOnlyNewEvents(t *testing.T) {
+	const burst = 3
+	tests := []struct {
+		name    string
+		counted int // sends the case takes from the bucket
+		sends   func(t *testing.T, alice *testserver.Client, roomID, elsewhere string)
+	}{
+		{"a retried transaction is free", 1, func(t *testing.T, alice *testserver.Client, roomID, _ string) {
+			first := sendMessage(t, alice, roomID, "again", "hi")
+			for range burst {
+				if id := sendMessage(t, alice, roomID, "again", "hi"); id != first {
+					t.Fatalf("retry made %s, want %s", id, first)
+				}
+			}
+		}},
+		{"a refused send is free", 0, func(t *testing.T, alice *testserver.Client, _, elsewhere string) {
+			for i := range burst {
+				resp := alice.Do(t, http.MethodPut, v3+"/rooms/"+esc(elsewhere)+"/send/m.room.message/no"+strconv.Itoa(i), map[string]any{"body": "x"})
+				wantError(t, resp, http.StatusForbidden, "M_FORBIDDEN")
+			}
+		}},
+	}
+	b := testserver.Backends()[0]
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testserver.Config(t, b)
+			cfg.RateLimits.Send = config.RateLimit{PerSecond: 0.001, Burst: burst}
+			srv := testserver.Start(t, cfg)
+			alice := srv.NewUser(t, "alice")
+			roomID := createRoom(t, alice, nil)
+			elsewhere := createRoom(t, srv.NewUser(t, "bob"), nil) // alice is not in it
+			tt.sends(t, alice, roomID, elsewhere)
+			for i := range burst - tt.counted {
+				sendMessage(t, alice, roomID, "after-"+strconv.Itoa(i), "still allowed")
+			}
+			resp := alice.Do(t, http.MethodPut, v3+"/rooms/"+esc(roomID)+"/send/m.room.message/over", map[string]any{"body": "x"})
+			wantError(t, resp, http.StatusTooManyRequests, "M_LIMIT_EXCEEDED")
+		})
+	}
 }

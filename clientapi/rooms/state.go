@@ -112,9 +112,11 @@ func (r *Rooms) putState(req *http.Request, dev *httpapi.Device) (any, error) {
 			return nil, err
 		}
 	}
-	if err := r.checkSendRate(dev.UserID); err != nil {
+	sendToken, err := r.reserveSend(dev.UserID)
+	if err != nil {
 		return nil, err
 	}
+	defer sendToken.Cancel()
 	// Member events change memberships, which the auth rules judge for
 	// non-members too (a join by PUT state); everything else needs a member.
 	if evType != typeMember {
@@ -137,7 +139,7 @@ func (r *Rooms) putState(req *http.Request, dev *httpapi.Device) (any, error) {
 	if err != nil {
 		return nil, r.sendError(req, roomID, dev.UserID, err)
 	}
-	r.countSend(dev.UserID, res[0])
+	countSend(sendToken, res[0])
 	return map[string]string{"event_id": res[0].EventID}, nil
 }
 

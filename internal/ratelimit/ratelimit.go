@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/ocomms/ocomms/internal/config"
 	"github.com/ocomms/ocomms/spec/errcode"
 )
@@ -27,16 +25,21 @@ const maxKeys = 100_000
 // counts on its own: behind a load balancer the effective limit is the
 // configured one times the instances a caller reaches.
 type Limiter struct {
-	limit rate.Limit
-	burst int
-	now   func() time.Time
+	perSecond float64
+	burst     int
+	now       func() time.Time
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
 }
 
+// bucket holds tokens as of at; it refills at perSecond up to burst. The
+// bucket is kept by hand rather than with x/time/rate because a
+// Reservation must be able to give its token back after the work it
+// guarded, which rate.Reservation only allows before it was due.
 type bucket struct {
-	lim      *rate.Limiter
+	tokens   float64
+	at       time.Time
 	lastSeen time.Time
 }
 
@@ -44,10 +47,10 @@ type bucket struct {
 // on average, with bursts of cfg.Burst.
 func New(cfg config.RateLimit) *Limiter {
 	return &Limiter{
-		limit:   rate.Limit(cfg.PerSecond),
-		burst:   cfg.Burst,
-		now:     time.Now,
-		buckets: make(map[string]*bucket),
+		perSecond: cfg.PerSecond,
+		burst:     cfg.Burst,
+		now:       time.Now,
+		buckets:   make(map[string]*bucket),
 	}
 }
 
@@ -56,38 +59,31 @@ func New(cfg config.RateLimit) *Limiter {
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
-	b := l.bucketLocked(key, now)
-	r := b.lim.ReserveN(now, 1)
-	if !r.OK() {
-		return false, time.Hour
-	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+	_, ok, retryAfter = l.takeLocked(key)
+	return ok, retryAfter
 }
 
-// Peek says whether key could make a request now without taking it, for
-// endpoints that only count requests that succeed (a registration takes
-// several requests through user-interactive authentication).
-func (l *Limiter) Peek(key string) (ok bool, retryAfter time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func (l *Limiter) takeLocked(key string) (b *bucket, ok bool, retryAfter time.Duration) {
 	now := l.now()
-	b, found := l.buckets[key]
-	if !found {
-		return true, 0
+	b = l.bucketLocked(key, now)
+	tokens := l.tokensAt(b, now)
+	if tokens < 1 {
+		if l.perSecond <= 0 || l.burst < 1 {
+			return b, false, time.Hour
+		}
+		return b, false, time.Duration((1 - tokens) / l.perSecond * float64(time.Second))
 	}
-	tokens := b.lim.TokensAt(now)
-	if tokens >= 1 {
-		return true, 0
+	b.tokens, b.at = tokens-1, now
+	return b, true, 0
+}
+
+// tokensAt is what b holds at now, refilled since it was last counted.
+func (l *Limiter) tokensAt(b *bucket, now time.Time) float64 {
+	tokens := b.tokens
+	if elapsed := now.Sub(b.at); elapsed > 0 && l.perSecond > 0 {
+		tokens += elapsed.Seconds() * l.perSecond
 	}
-	if l.limit <= 0 {
-		return false, time.Hour
-	}
-	return false, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+	return min(tokens, float64(l.burst))
 }
 
 // Check is Allow as the error a handler returns: nil, or 429
@@ -112,7 +108,7 @@ func (l *Limiter) bucketLocked(key string, now time.Time) *bucket {
 		if len(l.buckets) >= maxKeys {
 			l.evictLocked(now)
 		}
-		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
+		b = &bucket{tokens: float64(l.burst), at: now}
 		l.buckets[key] = b
 	}
 	b.lastSeen = now
@@ -123,7 +119,7 @@ func (l *Limiter) bucketLocked(key string, now time.Time) *bucket {
 // changes nothing for their callers.
 func (l *Limiter) evictLocked(now time.Time) {
 	for k, b := range l.buckets {
-		if b.lim.TokensAt(now) >= float64(l.burst) {
+		if l.tokensAt(b, now) >= float64(l.burst) {
 			delete(l.buckets, k)
 		}
 	}

@@ -53,31 +53,29 @@ func TestARefusedRequestDoesNotTakeFromTheBucket(t *testing.T) {
 	}
 }
 
-func TestPeekDoesNotConsume(t *testing.T) {
-	l, _ := newTestLimiter(config.RateLimit{PerSecond: 1, Burst: 1})
-	for range 3 {
-		if ok, _ := l.Peek("k"); !ok {
-			t.Fatal("peek refused a fresh key")
-		}
+func TestCheckAndReserveAnswerLimitExceededWithRetryAfter(t *testing.T) {
+	tests := []struct {
+		name string
+		take func(l *Limiter) error
+	}{
+		{"check", func(l *Limiter) error { return l.Check("k") }},
+		{"reserve", func(l *Limiter) error { _, err := l.Reserve("k"); return err }},
 	}
-	l.Allow("k")
-	if ok, retry := l.Peek("k"); ok || retry <= 0 {
-		t.Errorf("peek after the burst: ok=%v retry=%v", ok, retry)
-	}
-}
-
-func TestCheckAnswersLimitExceededWithRetryAfter(t *testing.T) {
-	l, _ := newTestLimiter(config.RateLimit{PerSecond: 0.5, Burst: 1})
-	if err := l.Check("k"); err != nil {
-		t.Fatal(err)
-	}
-	err := l.Check("k")
-	var e *errcode.Error
-	if !errors.As(err, &e) || e.Code != errcode.CodeLimitExceeded || e.Status() != 429 {
-		t.Fatalf("got %v", err)
-	}
-	if ms, ok := e.RetryAfterMs(); !ok || ms < 1900 || ms > 2000 {
-		t.Errorf("retry_after_ms %d", ms)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, _ := newTestLimiter(config.RateLimit{PerSecond: 0.5, Burst: 1})
+			if err := tt.take(l); err != nil {
+				t.Fatal(err)
+			}
+			err := tt.take(l)
+			var e *errcode.Error
+			if !errors.As(err, &e) || e.Code != errcode.CodeLimitExceeded || e.Status() != 429 {
+				t.Fatalf("got %v", err)
+			}
+			if ms, ok := e.RetryAfterMs(); !ok || ms < 1900 || ms > 2000 {
+				t.Errorf("retry_after_ms %d", ms)
+			}
+		})
 	}
 }
 
