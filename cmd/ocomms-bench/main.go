@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return exitOK
 }
 
-// bench is one run against one server.
+// bench is one run against one server (one or several of its instances).
 type bench struct {
 	opts  options
 	runID string
@@ -104,11 +104,16 @@ func (b *bench) logf(format string, args ...any) {
 // It returns the report of the scenarios that finished even when a later
 // one failed.
 func (b *bench) run(ctx context.Context) (*Report, error) {
-	if err := b.probe.checkServer(ctx); err != nil {
-		return nil, err
+	for _, u := range b.opts.urls {
+		if err := b.probe.on(u).checkServer(ctx); err != nil {
+			return nil, err
+		}
 	}
 	start := time.Now()
 	rep := &Report{URL: b.opts.url, Prefix: b.opts.prefix, Registration: b.opts.registration, StartedAt: start.UTC()}
+	if len(b.opts.urls) > 1 {
+		rep.URLs = b.opts.urls
+	}
 	if b.opts.pid != 0 {
 		rssCtx, stop := context.WithCancel(ctx)
 		defer stop()

@@ -35,4 +35,7 @@ func TestTextReportShowsEachScenarioThatRan(t *testing.T) {
 	if strings.Contains(out, "throughput") {
 		t.Errorf("report shows a scenario that did not run:\n%s", out)
 	}
+	if strings.Contains(out, "instance") || !strings.HasPrefix(out, "ocomms-bench against http://127.0.0.1:8008 (") {
+		t.Errorf("a one-URL report speaks of instances:\n%s", out)
+	}
 }
