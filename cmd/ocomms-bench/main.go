@@ -9,6 +9,10 @@
 //	ocomms-bench -url http://127.0.0.1:8008 -registration shared-secret \
 //	    -shared-secret S -scenario all -users 20 -senders 4 -duration 30s
 //
+// -url repeated (or a comma-separated list) names instances of one
+// homeserver: the latency scenario's senders use the first, its other
+// users sync on the others, and latency is reported per instance pair.
+//
 // Scenarios: latency (send→sync delivery with users parked in /sync),
 // throughput (sustained messages/s), initial-sync (time of a first sync
 // for a user in many rooms), or all three.
