@@ -55,6 +55,9 @@ func TestEveryScenarioReportsSaneFiguresAgainstARealServer(t *testing.T) {
 		if l.Latency.Count != 40 || l.Latency.Min <= 0 || l.Latency.P50 > l.Latency.P99 || l.Latency.P99 > l.Latency.Max {
 			t.Errorf("latency summary %+v: want 40 positive, ordered samples", l.Latency)
 		}
+		if rep.URLs != nil || l.Instances != nil || l.Pairs != nil {
+			t.Errorf("one -url: report has instances %v, %+v, %+v; want none, as before multi-instance runs", rep.URLs, l.Instances, l.Pairs)
+		}
 		if l.Send.Count != 20 || l.Send.Min <= 0 {
 			t.Errorf("send summary %+v: want 20 positive samples", l.Send)
 		}
@@ -142,6 +145,11 @@ func TestFailuresSayWhatIsWrong(t *testing.T) {
 		{"with shared-secret registration and no secret", []string{"-url", srv.URL, "-registration", "shared-secret"}, exitUsage, "needs -shared-secret"},
 		{"with a prefix that is no localpart", []string{"-url", srv.URL, "-prefix", "Bench!"}, exitUsage, "-prefix"},
 		{"when nothing listens", []string{"-url", closed}, exitFailure, "cannot reach the homeserver at " + closed},
+		{"when a second instance does not listen", []string{"-url", srv.URL + "," + closed}, exitFailure, "cannot reach the homeserver at " + closed},
+		{"with an instance given twice", []string{"-url", srv.URL, "-url", srv.URL + "/"}, exitUsage, "given twice"},
+		{"with a second URL that is not one", []string{"-url", srv.URL + ",ftp://x"}, exitUsage, `-url "ftp://x"`},
+		{"with too few latency users for the instances", []string{"-url", srv.URL + "," + closed + ",http://127.0.0.2:1", "-users", "3", "-senders", "2"},
+			exitUsage, "needs at least 2 users beyond the 2 senders"},
 		{"when open registration is off", []string{"-url", srv.URL, "-registration", "open", "-scenario", "latency"},
 			exitFailure, "open registration refused"},
 		{"when the shared secret is wrong", []string{"-url", srv.URL, "-shared-secret", "not-the-secret-at-all", "-scenario", "latency"},

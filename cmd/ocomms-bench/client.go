@@ -63,6 +63,14 @@ func newHTTPClient(conns int) *http.Client {
 	}
 }
 
+// on returns a client for the same device that sends its requests to
+// another instance of the homeserver.
+func (c *Client) on(base string) *Client {
+	o := *c
+	o.base = base
+	return &o
+}
+
 // APIError is a request the server answered with an error status.
 type APIError struct {
 	Method, Path string

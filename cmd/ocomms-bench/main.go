@@ -9,6 +9,10 @@
 //	ocomms-bench -url http://127.0.0.1:8008 -registration shared-secret \
 //	    -shared-secret S -scenario all -users 20 -senders 4 -duration 30s
 //
+// -url repeated (or a comma-separated list) names instances of one
+// homeserver: the latency scenario's senders use the first, its other
+// users sync on the others, and latency is reported per instance pair.
+//
 // Scenarios: latency (send→sync delivery with users parked in /sync),
 // throughput (sustained messages/s), initial-sync (time of a first sync
 // for a user in many rooms), or all three.
@@ -75,7 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return exitOK
 }
 
-// bench is one run against one server.
+// bench is one run against one server (one or several of its instances).
 type bench struct {
 	opts  options
 	runID string
@@ -104,11 +108,16 @@ func (b *bench) logf(format string, args ...any) {
 // It returns the report of the scenarios that finished even when a later
 // one failed.
 func (b *bench) run(ctx context.Context) (*Report, error) {
-	if err := b.probe.checkServer(ctx); err != nil {
-		return nil, err
+	for _, u := range b.opts.urls {
+		if err := b.probe.on(u).checkServer(ctx); err != nil {
+			return nil, err
+		}
 	}
 	start := time.Now()
 	rep := &Report{URL: b.opts.url, Prefix: b.opts.prefix, Registration: b.opts.registration, StartedAt: start.UTC()}
+	if len(b.opts.urls) > 1 {
+		rep.URLs = b.opts.urls
+	}
 	if b.opts.pid != 0 {
 		rssCtx, stop := context.WithCancel(ctx)
 		defer stop()

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,10 @@ const (
 const sharedSecretEnv = "BENCH_SHARED_SECRET"
 
 type options struct {
+	// urls are the instances of the homeserver (-url); url is the first,
+	// which registers users and serves everything but the latency
+	// scenario's users spread over the others.
+	urls                                              urlList
 	url, registration, sharedSecret, scenario, prefix string
 	users, senders, rooms, messages, roomMessages     int
 	repeats                                           int
@@ -55,12 +60,12 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	fs := flag.NewFlagSet("ocomms-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: ocomms-bench -url URL [flags]\n\n"+
+		fmt.Fprintln(stderr, "Usage: ocomms-bench -url URL [-url URL ...] [flags]\n\n"+
 			"A load generator for Matrix homeservers, speaking only the Client-Server API.\n"+
 			"Meant for loopback and test servers: it creates users and rooms and sends as told.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.url, "url", "", "base URL of the homeserver's client API, such as http://127.0.0.1:8008 (required)")
+	fs.Var(&o.urls, "url", "base URL of the homeserver's client API, such as http://127.0.0.1:8008 (required); repeated or comma-separated for instances of one homeserver: latency senders use the first, the other latency users sync round-robin on the rest")
 	fs.StringVar(&o.registration, "registration", "", "how users are created: open (POST /register with m.login.dummy) or shared-secret (/_synapse/admin/v1/register); default shared-secret when a secret is given, else open")
 	fs.StringVar(&o.sharedSecret, "shared-secret", "", "the server's registration shared secret (default $"+sharedSecretEnv+")")
 	fs.StringVar(&o.scenario, "scenario", scenarioAll, "latency, throughput, initial-sync or all")
@@ -101,18 +106,23 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 }
 
 func (o *options) validate() error {
-	u, err := url.Parse(o.url)
 	switch {
-	case o.url == "":
+	case len(o.urls) == 0:
 		return errors.New("-url is required (the homeserver's client API, such as http://127.0.0.1:8008)")
-	case err != nil:
-		return fmt.Errorf("-url: %w", err)
-	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
-		return fmt.Errorf("-url %q: want http:// or https:// and a host", o.url)
-	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		return fmt.Errorf("-url %q: want a base URL without query, fragment or user", o.url)
+	case len(o.urls) > maxInstances:
+		return fmt.Errorf("-url: %d instances, want at most %d", len(o.urls), maxInstances)
 	}
-	o.url = strings.TrimRight(o.url, "/")
+	for i, raw := range o.urls {
+		base, err := validateURL(raw)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(o.urls[:i], base) {
+			return fmt.Errorf("-url %q is given twice; each instance once", raw)
+		}
+		o.urls[i] = base
+	}
+	o.url = o.urls[0]
 	switch o.registration {
 	case regOpen:
 	case regSharedSecret:
@@ -149,6 +159,10 @@ func (o *options) validate() error {
 	if o.runs(scenarioLatency) && o.senders > o.users {
 		return fmt.Errorf("-senders %d: the latency scenario's senders are among its %d users", o.senders, o.users)
 	}
+	if o.runs(scenarioLatency) && o.users-o.senders < len(o.urls)-1 {
+		return fmt.Errorf("-users %d: with %d instances the latency scenario needs at least %d users beyond the %s, one to sync on each instance but the first",
+			o.users, len(o.urls), len(o.urls)-1, plural(o.senders, "sender"))
+	}
 	switch {
 	case o.rate < 0:
 		return fmt.Errorf("-rate %g: want 0 or more", o.rate)
@@ -158,6 +172,20 @@ func (o *options) validate() error {
 		return fmt.Errorf("-max-time %s: want more than 0", o.maxTime)
 	}
 	return nil
+}
+
+// validateURL checks one -url and returns it without a trailing slash.
+func validateURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("-url: %w", err)
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return "", fmt.Errorf("-url %q: want http:// or https:// and a host", raw)
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return "", fmt.Errorf("-url %q: want a base URL without query, fragment or user", raw)
+	}
+	return strings.TrimRight(raw, "/"), nil
 }
 
 func (o *options) runs(scenario string) bool {
@@ -180,9 +208,11 @@ func (o *options) poolSize() int {
 // warnings are about options that are allowed but probably unintended.
 func (o *options) warnings() []string {
 	var w []string
-	u, _ := url.Parse(o.url)
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		w = append(w, fmt.Sprintf("%s is not a loopback address; this tool is meant for test servers (it creates users and rooms and loads the server)", u.Hostname()))
+	for _, raw := range o.urls {
+		u, _ := url.Parse(raw)
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			w = append(w, fmt.Sprintf("%s is not a loopback address; this tool is meant for test servers (it creates users and rooms and loads the server)", u.Hostname()))
+		}
 	}
 	if o.rate > 0 && o.runs(scenarioLatency) && float64(o.messages)/o.rate > float64(o.maxTime/time.Second) {
 		w = append(w, fmt.Sprintf("-messages %d at -rate %g takes longer than -max-time %s", o.messages, o.rate, o.maxTime))

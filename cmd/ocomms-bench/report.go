@@ -11,7 +11,9 @@ import (
 // Report is everything one run measured. With -json it is printed as is;
 // scenarios that did not run are left out.
 type Report struct {
-	URL          string             `json:"url"`
+	URL string `json:"url"`
+	// URLs are all the instances, when -url named more than one.
+	URLs         []string           `json:"urls,omitempty"`
 	Prefix       string             `json:"prefix"`
 	Registration string             `json:"registration"`
 	StartedAt    time.Time          `json:"started_at"`
@@ -30,8 +32,12 @@ func writeReport(w io.Writer, r *Report, asJSON bool) error {
 		return enc.Encode(r)
 	}
 	var b strings.Builder
+	target := r.URL
+	if len(r.URLs) > 1 {
+		target = fmt.Sprintf("%d instances %s", len(r.URLs), strings.Join(r.URLs, " "))
+	}
 	fmt.Fprintf(&b, "ocomms-bench against %s (users %s-*, %s registration), started %s\n",
-		r.URL, r.Prefix, r.Registration, r.StartedAt.Format(time.RFC3339))
+		target, r.Prefix, r.Registration, r.StartedAt.Format(time.RFC3339))
 	if l := r.Latency; l != nil {
 		rate := "as fast as possible"
 		if l.RatePerSecond > 0 {
@@ -44,6 +50,7 @@ func writeReport(w io.Writer, r *Report, asJSON bool) error {
 			l.Delivered, l.Expected, l.Missing, l.Duplicates, l.LimitedTimelines, fmtCounts(l.SyncErrors))
 		fmt.Fprintf(&b, "  send→sync  %s\n", l.Latency)
 		fmt.Fprintf(&b, "  send PUT   %s\n", l.Send)
+		writeInstances(&b, l)
 		writeRSS(&b, l.RSS)
 	}
 	if t := r.Throughput; t != nil {

@@ -57,6 +57,11 @@ type LatencyReport struct {
 	Latency Summary    `json:"latency"`
 	Send    Summary    `json:"send"`
 	RSS     *RSSReport `json:"rss,omitempty"`
+	// Instances and Pairs are there when -url named several instances:
+	// which users each served, and the latency of each (sender instance,
+	// syncer instance) pair; Latency above is over all of them.
+	Instances []LatencyInstance `json:"instances,omitempty"`
+	Pairs     []PairLatency     `json:"pairs,omitempty"`
 }
 
 type sentMessage struct {
@@ -90,6 +95,9 @@ func (b *bench) latency(ctx context.Context) (*LatencyReport, error) {
 	users, err := b.setupUsers(ctx, "lat", o.users, &limited)
 	if err != nil {
 		return nil, err
+	}
+	for i, c := range users {
+		users[i] = c.on(o.urls[instanceOf(i, o.senders, len(o.urls))])
 	}
 	roomID, err := users[0].CreateRoom(ctx, o.prefix+" latency")
 	if err != nil {
@@ -154,26 +162,38 @@ wait:
 			send = append(send, m.took)
 		}
 	}
-	for i, r := range receivers {
+	for _, r := range receivers {
 		rep.Duplicates += r.duplicates
 		rep.LimitedTimelines += r.limited
-		for _, a := range r.arrivals {
-			if a.msg < 0 || a.msg >= len(sent) {
-				continue // not a nonce this run sent
-			}
-			m := sent[a.msg]
-			if m.ok && m.sender != i {
-				lat = append(lat, a.at.Sub(m.start))
-			}
-		}
 	}
+	eachDelivery(sent, receivers, func(_ sentMessage, _ int, d time.Duration) { lat = append(lat, d) })
 	rep.Delivered = len(lat)
 	rep.Missing = rep.Expected - rep.Delivered
 	rep.Latency, rep.Send = Summarize(lat), Summarize(send)
+	if len(o.urls) > 1 {
+		at := servedBy(o.urls, users)
+		rep.Instances = latencyInstances(o.urls, users, at, o.senders)
+		rep.Pairs = pairLatencies(len(o.urls), at, sent, receivers)
+	}
 	rep.SendErrors, rep.SyncErrors = sendErrs.Snapshot(), syncErrs.Snapshot()
 	rep.RateLimited = limited.Load()
 	rep.RSS, err = b.rss.window(window)
 	return rep, err
+}
+
+// eachDelivery calls fn for each successful send seen by a receiver other
+// than its sender (user i is receivers[i]), with its send→sync latency.
+func eachDelivery(sent []sentMessage, receivers []*receiver, fn func(m sentMessage, receiver int, d time.Duration)) {
+	for i, r := range receivers {
+		for _, a := range r.arrivals {
+			if a.msg < 0 || a.msg >= len(sent) {
+				continue // not a nonce this run sent
+			}
+			if m := sent[a.msg]; m.ok && m.sender != i {
+				fn(m, i, a.at.Sub(m.start))
+			}
+		}
+	}
 }
 
 // waitJoined syncs until the room shows among the user's joined rooms and
