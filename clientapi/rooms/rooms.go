@@ -32,6 +32,8 @@ type Rooms struct {
 	users UserDirectory
 	log   *slog.Logger
 	send  *ratelimit.Limiter
+
+	invitePerms InvitePermissions // nil: invites are never blocked
 }
 
 // UserDirectory tells whether a local account exists. The accounts
