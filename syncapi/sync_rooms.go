@@ -214,8 +214,10 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 		if !initial && !changed && !rs.req.fullState {
 			return nil
 		}
-		if ignored, err := s.invitedByIgnored(ctx, rs.sc.ignored, cur); err != nil || ignored {
-			return err
+		if cur.membership == "invite" {
+			if hidden, err := s.hiddenInvite(ctx, rs.sc.ignored, cur); err != nil || hidden {
+				return err
+			}
 		}
 		stripped, err := s.strippedRoomState(ctx, rs, cur)
 		if err != nil {
