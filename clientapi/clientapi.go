@@ -67,6 +67,10 @@ func (c *ClientAPI) Streams() []bus.StreamSpec { return nil }
 // (POST /rooms/{roomId}/forget).
 func (c *ClientAPI) Forgotten() rooms.Forgotten { return c.rooms }
 
+// SetInvitePermissions makes invites honour the invitee's
+// m.invite_permission_config, read through the account data component.
+func (c *ClientAPI) SetInvitePermissions(p rooms.InvitePermissions) { c.rooms.SetInvitePermissions(p) }
+
 // RoomParter leaves the rooms of users whose accounts are deactivated.
 func (c *ClientAPI) RoomParter() accounts.RoomParter { return c.rooms }
 

@@ -117,5 +117,14 @@ func TestLazyLoadingSendsOnlyTheMembersTheTimelineNeeds(t *testing.T) {
 		if room.Summary["m.joined_member_count"] != float64(3) || len(room.Summary["m.heroes"].([]any)) != 2 {
 			t.Errorf("summary = %v, want 3 joined and 2 heroes", room.Summary)
 		}
+
+		// With use_state_after the members are those at the end of the
+		// timeline, for the same users.
+		after := stateAfterSync(t, alice, "", `{"room":{"timeline":{"limit":1},"state":{"lazy_load_members":true}}}`)
+		want := []string{"m.room.member|" + alice.UserID + "|join", "m.room.member|" + bob.UserID + "|join"}
+		slices.Sort(want)
+		if got := stateAfterMembers(onlyStateAfter(t, after.Rooms.Join[roomID], true)); !slices.Equal(got, want) {
+			t.Errorf("members in state_after = %v, want %v", got, want)
+		}
 	})
 }

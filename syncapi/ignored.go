@@ -9,6 +9,21 @@ import (
 	capi "github.com/ocomms/ocomms/clientapi/api"
 )
 
+// globalAccountData reads the user's global account data of evType from
+// syncapi's copy, nil when there is none.
+func (s *SyncAPI) globalAccountData(ctx context.Context, userID, evType string) ([]byte, error) {
+	var content string
+	err := s.db.QueryRow(ctx, `SELECT content FROM syncapi_account_data WHERE user_id = $1 AND room_id = '' AND type = $2`,
+		userID, evType).Scan(&content)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading %s of %s: %w", evType, userID, err)
+	}
+	return []byte(content), nil
+}
+
 // ignoredUsers is the user's m.ignored_user_list, from syncapi's copy of
 // account data. Every read uses the current list, so a change takes effect
 // at the next /sync, /messages or /context, as the spec asks; events
@@ -16,21 +31,28 @@ import (
 //
 // https://spec.matrix.org/latest/client-server-api/#server-behaviour-15
 func (s *SyncAPI) ignoredUsers(ctx context.Context, userID string) (map[string]bool, error) {
-	var content string
-	err := s.db.QueryRow(ctx, `SELECT content FROM syncapi_account_data WHERE user_id = $1 AND room_id = '' AND type = $2`,
-		userID, capi.IgnoredUserListType).Scan(&content)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("reading the ignored users of %s: %w", userID, err)
+	content, err := s.globalAccountData(ctx, userID, capi.IgnoredUserListType)
+	if err != nil || content == nil {
+		return nil, err
 	}
-	return capi.IgnoredUsersOf([]byte(content)), nil
+	return capi.IgnoredUsersOf(content), nil
 }
 
-// invitedByIgnored reports whether the user's invite (the membership
-// event in row) comes from a user they ignore: such invites are not sent.
-func (s *SyncAPI) invitedByIgnored(ctx context.Context, ignored map[string]bool, row *stateRow) (bool, error) {
+// hiddenInvite reports whether the user's invite (the membership event in
+// row) is kept out of their syncs: it comes from a user they ignore, or
+// their m.invite_permission_config blocks every invite. Blocked invites
+// already stored must not be served (v1.18, MSC4380); they come back in
+// the first initial sync after the block is lifted, which the spec allows.
+//
+// https://spec.matrix.org/latest/client-server-api/#invite-permission
+func (s *SyncAPI) hiddenInvite(ctx context.Context, ignored map[string]bool, row *stateRow) (bool, error) {
+	perm, err := s.globalAccountData(ctx, row.stateKey, capi.InvitePermissionConfigType)
+	if err != nil {
+		return false, err
+	}
+	if perm != nil && capi.InvitesBlockedBy(perm) {
+		return true, nil
+	}
 	if len(ignored) == 0 {
 		return false, nil
 	}

@@ -145,7 +145,7 @@ func (s *SyncAPI) rulesets(ctx context.Context, users []string) (map[string]push
 	}
 	out := make(map[string]pushrules.Ruleset, len(users))
 	for _, u := range users {
-		out[u] = pushrules.DefaultRulesetWithLegacyMentions(u)
+		out[u] = pushrules.DefaultRuleset(u)
 	}
 	return out, nil
 }

@@ -28,7 +28,7 @@ func BenchmarkEvaluatePushThousandMembers(b *testing.B) {
 	for i := range 1000 {
 		u := fmt.Sprintf("@u%d:bench", i)
 		room.local = append(room.local, pushMember{userID: u, displayName: fmt.Sprintf("User %d", i)})
-		rulesets[u] = pushrules.DefaultRulesetWithLegacyMentions(u)
+		rulesets[u] = pushrules.DefaultRuleset(u)
 	}
 	b.ReportAllocs()
 	for b.Loop() {

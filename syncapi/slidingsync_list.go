@@ -56,7 +56,7 @@ func (s *SyncAPI) ssRoomList(ctx context.Context, userID string, now int64, sent
 		switch cur.membership {
 		case "invite", "knock":
 			if cur.membership == "invite" {
-				if by, err := s.invitedByIgnored(ctx, ignored, cur); err != nil {
+				if by, err := s.hiddenInvite(ctx, ignored, cur); err != nil {
 					return nil, nil, err
 				} else if by {
 					continue

@@ -79,7 +79,7 @@ func (sc *syncContext) joinedRoom(roomID string) *joinedRoom {
 	}
 	jr := &joinedRoom{
 		Timeline:    timeline{Events: []json.RawMessage{}, PrevBatch: sc.resp.NextBatch},
-		State:       newEventsList(nil),
+		roomState:   newRoomState(sc.req, nil),
 		AccountData: newEventsList(nil),
 		Ephemeral:   newEventsList(nil),
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -75,8 +76,8 @@ type timeline struct {
 }
 
 type joinedRoom struct {
-	Timeline    timeline     `json:"timeline"`
-	State       eventsList   `json:"state"`
+	Timeline timeline `json:"timeline"`
+	roomState
 	AccountData eventsList   `json:"account_data"`
 	Ephemeral   eventsList   `json:"ephemeral"`
 	Summary     *roomSummary `json:"summary,omitempty"`
@@ -95,9 +96,27 @@ type unreadCounts struct {
 }
 
 type leftRoom struct {
-	Timeline    timeline   `json:"timeline"`
-	State       eventsList `json:"state"`
+	Timeline timeline `json:"timeline"`
+	roomState
 	AccountData eventsList `json:"account_data"`
+}
+
+// roomState is the state section of a joined or left room: State, the
+// state up to the start of the timeline, or with use_state_after (v1.16,
+// MSC4222) StateAfter, the state up to its end. Exactly one is set; the
+// spec requires the other omitted.
+type roomState struct {
+	State      *eventsList `json:"state,omitempty"`
+	StateAfter *eventsList `json:"state_after,omitempty"`
+}
+
+// newRoomState puts evs in the section the request asked for.
+func newRoomState(req syncRequest, evs []json.RawMessage) roomState {
+	l := newEventsList(evs)
+	if req.useStateAfter {
+		return roomState{StateAfter: &l}
+	}
+	return roomState{State: &l}
 }
 
 type invitedRoom struct {
@@ -113,8 +132,11 @@ type syncRequest struct {
 	device    *httpapi.Device
 	since     *syncToken
 	fullState bool
-	filter    *Filter
-	timeout   time.Duration
+	// useStateAfter is use_state_after: rooms carry state_after, the
+	// state at the end of the timeline, in place of state.
+	useStateAfter bool
+	filter        *Filter
+	timeout       time.Duration
 	// setPresence is the set_presence parameter, "" when absent.
 	setPresence string
 }
@@ -193,12 +215,12 @@ func (s *SyncAPI) parseSyncRequest(r *http.Request, device *httpapi.Device) (syn
 		}
 		req.timeout = min(time.Duration(ms)*time.Millisecond, maxSyncTimeout)
 	}
-	switch v := q.Get("full_state"); v {
-	case "", "false":
-	case "true":
-		req.fullState = true
-	default:
-		return req, errcode.InvalidParam("full_state must be true or false")
+	var err error
+	if req.fullState, err = boolParam(q, "full_state"); err != nil {
+		return req, err
+	}
+	if req.useStateAfter, err = boolParam(q, "use_state_after"); err != nil {
+		return req, err
 	}
 	switch req.setPresence = q.Get("set_presence"); req.setPresence {
 	case "", "online", "offline", "unavailable":
@@ -213,6 +235,17 @@ func (s *SyncAPI) parseSyncRequest(r *http.Request, device *httpapi.Device) (syn
 		req.filter = f
 	}
 	return req, nil
+}
+
+// boolParam reads a boolean query parameter, false when absent.
+func boolParam(q url.Values, name string) (bool, error) {
+	switch q.Get(name) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, errcode.InvalidParam(name + " must be true or false")
 }
 
 // syncFilter reads the filter parameter: an inline JSON filter or the ID

@@ -204,7 +204,7 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 		}
 		if newly || rs.req.fullState || len(entry.picked) > 0 || len(entry.state) > 0 {
 			jr := &joinedRoom{
-				Timeline: entry.timeline, State: newEventsList(entry.state),
+				Timeline: entry.timeline, roomState: newRoomState(rs.req, entry.state),
 				AccountData: newEventsList(nil), Ephemeral: newEventsList(nil), Summary: entry.summary,
 			}
 			resp.Rooms.Join[rs.roomID] = jr
@@ -214,8 +214,10 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 		if !initial && !changed && !rs.req.fullState {
 			return nil
 		}
-		if ignored, err := s.invitedByIgnored(ctx, rs.sc.ignored, cur); err != nil || ignored {
-			return err
+		if cur.membership == "invite" {
+			if hidden, err := s.hiddenInvite(ctx, rs.sc.ignored, cur); err != nil || hidden {
+				return err
+			}
 		}
 		stripped, err := s.strippedRoomState(ctx, rs, cur)
 		if err != nil {
@@ -255,7 +257,7 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 			return err
 		}
 		lr := &leftRoom{
-			Timeline: entry.timeline, State: newEventsList(entry.state), AccountData: newEventsList(nil),
+			Timeline: entry.timeline, roomState: newRoomState(rs.req, entry.state), AccountData: newEventsList(nil),
 		}
 		resp.Rooms.Leave[rs.roomID] = lr
 		rs.deferTimeline(&lr.Timeline, entry)
@@ -366,15 +368,30 @@ scan:
 // and at its end that the client lacks, without what the timeline carries,
 // filtered by the state filter and, when lazy-loading members, reduced to
 // the members the timeline needs.
+//
+// With use_state_after it is state_after instead: the state at the end of
+// the timeline that changed after stateFrom, the timeline's own state
+// events included, since clients then take state from this section only;
+// lazy-loaded members are the senders' memberships at the end of the
+// timeline.
+//
 // https://spec.matrix.org/latest/client-server-api/#lazy-loading-room-members
+// https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3sync
 func (s *SyncAPI) syncState(ctx context.Context, rs *roomSync, picked []*eventRow, stateFrom, start, upTo int64) ([]*eventRow, error) {
+	inTimeline := map[string]bool{}
+	membersAt := start
+	if rs.req.useStateAfter {
+		// No row is both added after stateFrom and current at it, so
+		// stateChanges keeps only the state current at upTo.
+		start, membersAt = stateFrom, upTo
+	} else {
+		for _, e := range picked {
+			inTimeline[e.eventID] = true
+		}
+	}
 	rows, err := s.stateChanges(ctx, rs.roomID, stateFrom, start, upTo)
 	if err != nil {
 		return nil, err
-	}
-	inTimeline := map[string]bool{}
-	for _, e := range picked {
-		inTimeline[e.eventID] = true
 	}
 	sf := &rs.req.filter.Room.State
 	var needed map[string]bool
@@ -404,7 +421,7 @@ func (s *SyncAPI) syncState(ctx context.Context, rs *roomSync, picked []*eventRo
 			users = append(users, u)
 		}
 		slices.Sort(users)
-		members, err := s.membersWith(ctx, rs.roomID, start, users)
+		members, err := s.membersWith(ctx, rs.roomID, membersAt, users)
 		if err != nil {
 			return nil, err
 		}

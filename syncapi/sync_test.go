@@ -225,6 +225,7 @@ func TestSyncRejectsBadParameters(t *testing.T) {
 			{"a since token with a negative position is an invalid parameter", "since=s-4", 400, "M_INVALID_PARAM"},
 			{"a timeout that is not a number is an invalid parameter", "timeout=soon", 400, "M_INVALID_PARAM"},
 			{"full_state must be a boolean", "full_state=yes", 400, "M_INVALID_PARAM"},
+			{"use_state_after must be a boolean", "use_state_after=1", 400, "M_INVALID_PARAM"},
 			{"an unknown set_presence is an invalid parameter", "set_presence=dancing", 400, "M_INVALID_PARAM"},
 			{"an unknown filter ID is an invalid parameter", "filter=12345", 400, "M_INVALID_PARAM"},
 			{"an inline filter that is not JSON is not JSON", "filter=" + url.QueryEscape("{nope"), 400, "M_NOT_JSON"},

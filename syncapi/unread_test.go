@@ -72,7 +72,9 @@ func TestUnreadCountsFollowMessagesMentionsAndReceipts(t *testing.T) {
 		// Alice's own message does not count for her.
 		wantCounts(t, alice, roomID, false, unreadResp{}, nil)
 
-		second := send(t, alice, roomID, "second", "more")
+		// Naming bob or @room in the body is no mention since v1.17
+		// (MSC4210): only m.mentions highlights.
+		second := send(t, alice, roomID, "second", "bob: more for @room")
 		bobTok = waitForEvent(t, bob, bobTok, roomID, second)
 		wantCounts(t, bob, roomID, false, unreadResp{Notification: 2}, nil)
 

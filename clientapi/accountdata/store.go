@@ -137,6 +137,15 @@ func (a *AccountData) IgnoredUsers(ctx context.Context, userID string) (map[stri
 	return api.IgnoredUsersOf(content), nil
 }
 
+// InvitesBlocked implements api.AccountData.
+func (a *AccountData) InvitesBlocked(ctx context.Context, userID string) (bool, error) {
+	content, err := a.load(ctx, key{userID: userID, evType: api.InvitePermissionConfigType})
+	if err != nil || content == nil {
+		return false, err
+	}
+	return api.InvitesBlockedBy(content), nil
+}
+
 // EraseAccountData implements api.AccountDataEraser: it deletes every
 // account data row of the user, global and per room. The sync API forgets
 // its copy when it reads the erasure accounts publishes, and ignores

@@ -73,6 +73,25 @@ type AccountData interface {
 	SetRoomAccountData(ctx context.Context, userID, roomID, evType string, content json.RawMessage) error
 	// IgnoredUsers is the set of users in the user's m.ignored_user_list.
 	IgnoredUsers(ctx context.Context, userID string) (map[string]bool, error)
+	// InvitesBlocked reports whether the user's
+	// m.invite_permission_config blocks every invite to them.
+	InvitesBlocked(ctx context.Context, userID string) (bool, error)
+}
+
+// InvitePermissionConfigType is the global account data type with which a
+// user blocks invites to them (v1.18, MSC4380).
+//
+// https://spec.matrix.org/latest/client-server-api/#minvite_permission_config
+const InvitePermissionConfigType = "m.invite_permission_config"
+
+// InvitesBlockedBy reads m.invite_permission_config content: only a
+// default_action of "block" blocks invites; a missing, invalid or unknown
+// value leaves them allowed, as the spec says.
+func InvitesBlockedBy(content json.RawMessage) bool {
+	var c struct {
+		DefaultAction any `json:"default_action"`
+	}
+	return json.Unmarshal(content, &c) == nil && c.DefaultAction == "block"
 }
 
 // IgnoredUserListType is the global account data type listing the users

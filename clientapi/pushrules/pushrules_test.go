@@ -139,6 +139,10 @@ func TestPushRulesErrors(t *testing.T) {
 			{"enabled without a value", "PUT", rulePath("content", "cake") + "/enabled", map[string]any{}, 400, "M_MISSING_PARAM"},
 			{"enabled that is not a boolean", "PUT", rulePath("content", "cake") + "/enabled", map[string]any{"enabled": "yes"}, 400, "M_BAD_JSON"},
 			{"a body that is not JSON", "PUT", rulePath("content", "cake") + "/actions", "{", 400, "M_NOT_JSON"},
+			{"GET of .m.rule.contains_display_name, removed in v1.17", "GET", rulePath("override", ".m.rule.contains_display_name"), nil, 404, "M_NOT_FOUND"},
+			{"GET of .m.rule.roomnotif, removed in v1.17", "GET", rulePath("override", ".m.rule.roomnotif"), nil, 404, "M_NOT_FOUND"},
+			{"GET of .m.rule.contains_user_name, removed in v1.17", "GET", rulePath("content", ".m.rule.contains_user_name"), nil, 404, "M_NOT_FOUND"},
+			{"enabling a removed default rule", "PUT", rulePath("override", ".m.rule.roomnotif") + "/enabled", map[string]any{"enabled": true}, 404, "M_NOT_FOUND"},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				resp := alice.Do(t, tt.method, tt.path, tt.body)

@@ -14,11 +14,13 @@ import (
 	"github.com/ocomms/ocomms/storage"
 )
 
-// defaults are the server-default rules of a user. They keep the legacy
-// body-based mention rules, as Synapse does, so messages from clients that
-// predate m.mentions still highlight.
+// defaults are the server-default rules of a user, as the current spec
+// lists them: since v1.17 without the body-based mention rules. Settings a
+// user stored for those rules earlier stay in their row but no longer name
+// a rule (pushrules.Merge drops them), so the rules answer 404 and the next
+// edit forgets them.
 func defaults(userID string) pushrules.Ruleset {
-	return pushrules.DefaultRulesetWithLegacyMentions(userID)
+	return pushrules.DefaultRuleset(userID)
 }
 
 // merged is the user's effective ruleset given their stored

@@ -182,6 +182,11 @@ func (r *Rooms) planCreateRoom(ctx context.Context, creator string, body createR
 		if err := r.requireLocal(u); err != nil {
 			return plan, "", err
 		}
+		// One blocked invitee refuses the whole request before the room
+		// exists, rather than creating it without them.
+		if err := r.requireInviteAllowed(ctx, u); err != nil {
+			return plan, "", err
+		}
 	}
 	create, err := createContent(rules, creator, body.CreationContent)
 	if err != nil {

@@ -180,6 +180,9 @@ func (r *Rooms) invite(req *http.Request, dev *httpapi.Device) (any, error) {
 	case membershipBan:
 		return nil, bannedError("cannot invite " + body.UserID + ", who is banned")
 	}
+	if err := r.requireInviteAllowed(ctx, body.UserID); err != nil {
+		return nil, err
+	}
 	content, err := r.memberContent(ctx, body.UserID, membershipInvite, body.Reason, nil)
 	if err != nil {
 		return nil, err

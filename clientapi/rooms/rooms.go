@@ -34,6 +34,8 @@ type Rooms struct {
 	send  *ratelimit.Limiter
 	// mediaQuota, when set, bounds the media a room's events refer to.
 	mediaQuota RoomMediaQuota
+
+	invitePerms InvitePermissions // nil: invites are never blocked
 }
 
 // UserDirectory tells whether a local account exists. The accounts

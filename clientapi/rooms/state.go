@@ -123,6 +123,15 @@ func (r *Rooms) putState(req *http.Request, dev *httpapi.Device) (any, error) {
 		if err := r.requireJoined(ctx, roomID, dev.UserID); err != nil {
 			return nil, err
 		}
+	} else if isInvite(content) {
+		// Only members may invite; checking that first keeps outsiders
+		// from learning who blocks invites.
+		if err := r.requireJoined(ctx, roomID, dev.UserID); err != nil {
+			return nil, err
+		}
+		if err := r.requireInviteAllowed(ctx, stateKey); err != nil {
+			return nil, err
+		}
 	}
 	if same, err := r.unchangedState(ctx, roomID, evType, stateKey, dev.UserID, content); err != nil || same != "" {
 		if err != nil {

@@ -107,6 +107,7 @@ func (s *Server) open(ctx context.Context) error {
 	// user's behalf through it (clientapi/api.AccountData).
 	accountData := accountdata.New(s.db, s.bus, accts, log)
 	accts.SetAccountDataEraser(accountData)
+	client.SetInvitePermissions(accountData)
 	media, err := mediaapi.New(s.db, s.bus, s.cfg, accts, log)
 	if err != nil {
 		return err

@@ -25,7 +25,6 @@ func BenchmarkEvaluate(b *testing.B) {
 		{"message/defaults", "message", DefaultRuleset(alice)},
 		{"mention/defaults", "user_mention", DefaultRuleset(alice)},
 		{"encrypted/defaults", "encrypted", DefaultRuleset(alice)},
-		{"message/legacy", "legacy_display_name", DefaultRulesetWithLegacyMentions(alice)},
 	} {
 		b.Run(bench.name, func(b *testing.B) {
 			e := eventEvaluator(b, bench.event)
@@ -80,7 +79,6 @@ func BenchmarkEvaluate1000Members(b *testing.B) {
 	}{
 		{"message/defaults", "message", DefaultRuleset},
 		{"mention/defaults", "user_mention", DefaultRuleset},
-		{"message/legacy", "legacy_display_name", DefaultRulesetWithLegacyMentions},
 	} {
 		b.Run(bench.name, func(b *testing.B) {
 			rulesets, contexts := memberRulesets(b, 1000, bench.defaults)

@@ -1,7 +1,5 @@
 package pushrules
 
-import "strings"
-
 // The IDs of the server-default rules.
 //
 // https://spec.matrix.org/latest/client-server-api/#predefined-rules
@@ -21,15 +19,24 @@ const (
 	RuleRoomOneToOne          = ".m.rule.room_one_to_one"
 	RuleMessage               = ".m.rule.message"
 	RuleEncrypted             = ".m.rule.encrypted"
-	RuleContainsDisplayName   = ".m.rule.contains_display_name"
-	RuleRoomNotif             = ".m.rule.roomnotif"
-	RuleContainsUserName      = ".m.rule.contains_user_name"
+)
+
+// The IDs of the body-based mention rules that v1.17 removed from the
+// server-default rules. A user's stored setting for one of them names no
+// rule any more: Merge drops it.
+//
+// https://spec.matrix.org/v1.17/client-server-api/#predefined-rules
+const (
+	RuleContainsDisplayName = ".m.rule.contains_display_name"
+	RuleRoomNotif           = ".m.rule.roomnotif"
+	RuleContainsUserName    = ".m.rule.contains_user_name"
 )
 
 // DefaultRuleset returns the server-default rules for a user, in the order
 // the current spec lists them. Since v1.17 these no longer include the
-// legacy rules that looked for mentions in the body; see
-// DefaultRulesetWithLegacyMentions.
+// legacy rules that looked for mentions in the body
+// (.m.rule.contains_display_name, .m.rule.roomnotif and
+// .m.rule.contains_user_name); mentions are m.mentions only.
 //
 // https://spec.matrix.org/latest/client-server-api/#predefined-rules
 func DefaultRuleset(userID string) Ruleset {
@@ -51,31 +58,6 @@ func DefaultRuleset(userID string) Ruleset {
 		Sender:    []Rule{},
 		Underride: defaultUnderride(),
 	}
-}
-
-// DefaultRulesetWithLegacyMentions returns the server-default rules as
-// v1.7 to v1.16 listed them: the current rules plus
-// .m.rule.contains_display_name, .m.rule.roomnotif and
-// .m.rule.contains_user_name, which notify when the body names the user or
-// says "@room". They serve senders whose clients predate m.mentions; the
-// evaluator skips them for any event that has m.mentions, as v1.7 required.
-//
-// https://spec.matrix.org/v1.16/client-server-api/#predefined-rules
-func DefaultRulesetWithLegacyMentions(userID string) Ruleset {
-	rs := DefaultRuleset(userID)
-	override := make([]Rule, 0, len(rs.Override)+2)
-	for _, r := range rs.Override {
-		override = append(override, r)
-		switch r.RuleID {
-		case RuleIsUserMention:
-			override = append(override, containsDisplayNameRule())
-		case RuleIsRoomMention:
-			override = append(override, roomNotifRule())
-		}
-	}
-	rs.Override = override
-	rs.Content = []Rule{containsUserNameRule(userID)}
-	return rs
 }
 
 func defaultUnderride() []Rule {
@@ -156,34 +138,6 @@ func serverACLRule() Rule {
 func suppressEditsRule() Rule {
 	return defaultRule(RuleSuppressEdits, Actions{},
 		Condition{Kind: ConditionEventPropertyIs, Key: `content.m\.relates_to.rel_type`, Value: StringValue("m.replace")})
-}
-
-func containsDisplayNameRule() Rule {
-	return defaultRule(RuleContainsDisplayName,
-		Actions{Notify(), SoundTweak("default"), HighlightTweak()},
-		Condition{Kind: ConditionContainsDisplayName})
-}
-
-func roomNotifRule() Rule {
-	return defaultRule(RuleRoomNotif,
-		Actions{Notify(), HighlightTweak()},
-		eventMatch("content.body", "@room"),
-		Condition{Kind: ConditionSenderNotificationPermission, Key: "room"})
-}
-
-func containsUserNameRule(userID string) Rule {
-	r := defaultRule(RuleContainsUserName,
-		Actions{Notify(), SoundTweak("default"), HighlightTweak()})
-	r.Conditions = nil
-	r.Pattern = localpart(userID)
-	return r
-}
-
-// localpart returns the part of a user ID between the sigil and the first
-// colon.
-func localpart(userID string) string {
-	lp, _, _ := strings.Cut(strings.TrimPrefix(userID, "@"), ":")
-	return lp
 }
 
 func defaultRule(id string, actions Actions, conditions ...Condition) Rule {

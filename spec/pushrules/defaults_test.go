@@ -14,7 +14,7 @@ func TestDefaultRulesetMatchesTheSpecDefinitions(t *testing.T) {
 }
 
 func TestDefaultRulesetRoundTripsThroughJSON(t *testing.T) {
-	for _, rs := range []Ruleset{DefaultRuleset(alice), DefaultRulesetWithLegacyMentions(alice)} {
+	for _, rs := range []Ruleset{DefaultRuleset(alice)} {
 		data, err := json.Marshal(rs)
 		if err != nil {
 			t.Fatal(err)
@@ -33,49 +33,23 @@ func TestDefaultRulesetRoundTripsThroughJSON(t *testing.T) {
 	}
 }
 
-func TestLegacyMentionRulesSitWhereV1_16ListedThem(t *testing.T) {
-	rs := DefaultRulesetWithLegacyMentions(alice)
-	var ids []string
-	for _, r := range rs.Override {
-		ids = append(ids, r.RuleID)
-	}
-	want := []string{
-		RuleMaster, RuleSuppressNotices, RuleInviteForMe, RuleMemberEvent,
-		RuleIsUserMention, RuleContainsDisplayName, RuleIsRoomMention, RuleRoomNotif,
-		RuleTombstone, RuleReaction, RuleServerACL, RuleSuppressEdits,
-	}
-	if len(ids) != len(want) {
-		t.Fatalf("override rules = %v, want %v", ids, want)
-	}
-	for i := range want {
-		if ids[i] != want[i] {
-			t.Fatalf("override rules = %v, want %v", ids, want)
+func TestDefaultRulesetHasNoLegacyMentionRules(t *testing.T) {
+	rs := DefaultRuleset(alice)
+	for _, tt := range []struct {
+		kind Kind
+		id   string
+	}{
+		{KindOverride, RuleContainsDisplayName},
+		{KindOverride, RuleRoomNotif},
+		{KindContent, RuleContainsUserName},
+	} {
+		if _, ok := rs.Find(tt.kind, tt.id); ok {
+			t.Errorf("the defaults still have %s, which v1.17 removed", tt.id)
 		}
 	}
-
-	var legacy struct{ Override, Content []Rule }
-	if err := json.Unmarshal(readTestdata(t, "legacy_rules.json"), &legacy); err != nil {
-		t.Fatal(err)
+	if len(rs.Content) != 0 {
+		t.Errorf("content rules = %v, want none", rs.Content)
 	}
-	for _, want := range legacy.Override {
-		got, _ := rs.Find(KindOverride, want.RuleID)
-		assertRuleJSON(t, got, want)
-	}
-	got, _ := rs.Find(KindContent, RuleContainsUserName)
-	assertRuleJSON(t, got, legacy.Content[0])
-}
-
-func assertRuleJSON(t *testing.T, got, want Rule) {
-	t.Helper()
-	g, err := json.Marshal(got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := json.Marshal(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSameJSON(t, g, w)
 }
 
 // outcome is what evaluation decided for one user and one event.
@@ -103,7 +77,6 @@ func TestDefaultRulesDecideNotificationsAsTheSpecDescribes(t *testing.T) {
 	nicknamed.DisplayName = "Ally"
 
 	current := DefaultRuleset(alice)
-	legacy := DefaultRulesetWithLegacyMentions(alice)
 	masterOn, err := SetEnabled(current, KindOverride, RuleMaster, true)
 	if err != nil {
 		t.Fatal(err)
@@ -159,21 +132,13 @@ func TestDefaultRulesDecideNotificationsAsTheSpecDescribes(t *testing.T) {
 		{"the master rule silences everything once enabled", "user_mention", masterOn, group,
 			outcome{RuleMaster, false, false, ""}},
 
-		{"legacy rules: the display name in a body without m.mentions highlights", "legacy_display_name", legacy, group,
-			outcome{RuleContainsDisplayName, true, true, "default"}},
-		{"legacy rules: an intentional mention still fires the intentional rule", "user_mention", legacy, group,
-			outcome{RuleIsUserMention, true, true, "default"}},
-		{"legacy rules: m.mentions naming someone else stops the display-name and user-name rules", "other_user_mention", legacy, group,
+		{"the localpart in the body no longer highlights", "legacy_user_name", current, nicknamed,
 			outcome{RuleMessage, true, false, ""}},
-		{"legacy rules: the localpart in a body without m.mentions highlights", "legacy_user_name", legacy, nicknamed,
-			outcome{RuleContainsUserName, true, true, "default"}},
-		{"legacy rules: @room in a body from a moderator highlights", "legacy_room_mention", legacy, moderator,
-			outcome{RuleRoomNotif, true, true, ""}},
-		{"legacy rules: @room in a body without permission is a plain message", "legacy_room_mention", legacy, weak,
+		{"@room in the body from a moderator is a plain message", "legacy_room_mention", current, moderator,
 			outcome{RuleMessage, true, false, ""}},
-		{"legacy rules: @room in a body is ignored when m.mentions is present", "room_mention", legacy, weak,
+		{"m.mentions naming someone else is a plain message", "other_user_mention", current, group,
 			outcome{RuleMessage, true, false, ""}},
-		{"legacy rules: a notice naming the user is still suppressed", "notice", legacy, group,
+		{"a notice naming the user is still suppressed", "notice", current, group,
 			outcome{RuleSuppressNotices, false, false, ""}},
 	}
 	for _, tt := range tests {

@@ -33,32 +33,15 @@ type Context struct {
 // https://spec.matrix.org/latest/client-server-api/#mroompower_levels
 const defaultNotificationPowerLevel = 50
 
-// isLegacyMentionRule reports whether a rule is one of the body-based
-// mention rules that v1.7 disabled for events with an m.mentions property
-// and v1.17 removed. Rulesets that still carry them
-// (DefaultRulesetWithLegacyMentions) keep the v1.7 behaviour.
-//
-// https://spec.matrix.org/v1.16/client-server-api/#user-and-room-mentions
-func isLegacyMentionRule(kind Kind, ruleID string) bool {
-	switch kind {
-	case KindOverride:
-		return ruleID == RuleContainsDisplayName || ruleID == RuleRoomNotif
-	case KindContent:
-		return ruleID == RuleContainsUserName
-	}
-	return false
-}
-
 // Evaluator matches one event against any number of rulesets. Build it once
 // per event; it is safe for concurrent use.
 type Evaluator struct {
-	flat        *flatEvent
-	eventType   *flatValue // the top-level type, which most default rules test
-	sender      string
-	roomID      string
-	body        string
-	hasBody     bool
-	hasMentions bool
+	flat      *flatEvent
+	eventType *flatValue // the top-level type, which most default rules test
+	sender    string
+	roomID    string
+	body      string
+	hasBody   bool
 
 	mu    sync.Mutex
 	globs map[string]*glob
@@ -67,11 +50,11 @@ type Evaluator struct {
 // NewEvaluator flattens the event (a client or federation event, as JSON)
 // for evaluation. It fails only when the event is not a JSON object.
 func NewEvaluator(event json.RawMessage) (*Evaluator, error) {
-	flat, hasMentions, err := flattenEvent(event)
+	flat, err := flattenEvent(event)
 	if err != nil {
 		return nil, err
 	}
-	e := &Evaluator{flat: flat, hasMentions: hasMentions}
+	e := &Evaluator{flat: flat}
 	e.eventType, _ = flat.get("type")
 	e.sender = e.stringAt("sender")
 	e.roomID = e.stringAt("room_id")
@@ -103,9 +86,6 @@ func (e *Evaluator) Evaluate(rs Ruleset, ctx Context) (*Rule, Actions) {
 		for i := range rules {
 			r := &rules[i]
 			if !r.Enabled {
-				continue
-			}
-			if e.hasMentions && isLegacyMentionRule(kind, r.RuleID) {
 				continue
 			}
 			if e.ruleMatches(kind, r, &ctx) {

@@ -47,7 +47,7 @@ func (f *flatEvent) set(path string, v flatValue) {
 // can match them.
 //
 // https://spec.matrix.org/latest/appendices/#dot-separated-property-paths
-func flattenEvent(event []byte) (*flatEvent, bool, error) {
+func flattenEvent(event []byte) (*flatEvent, error) {
 	dec := json.NewDecoder(bytes.NewReader(event))
 	dec.UseNumber()
 	var root map[string]any
@@ -55,17 +55,11 @@ func flattenEvent(event []byte) (*flatEvent, bool, error) {
 		if err == nil {
 			err = fmt.Errorf("got null")
 		}
-		return nil, false, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
 	flat := &flatEvent{index: make(map[string]int, 16), values: make([]flatValue, 0, 16)}
 	flattenObject(flat, "", root)
-	hasMentions := false
-	if content, ok := root["content"].(map[string]any); ok {
-		// The key's presence counts, even as an empty object, which leaves
-		// nothing in the flattened map.
-		_, hasMentions = content["m.mentions"]
-	}
-	return flat, hasMentions, nil
+	return flat, nil
 }
 
 func flattenObject(flat *flatEvent, prefix string, obj map[string]any) {
