@@ -28,14 +28,14 @@ func TestVersionsAdvertisesR0ToV1_11(t *testing.T) {
 				for _, v := range res["versions"].([]any) {
 					versions = append(versions, v.(string))
 				}
-				want := []string{"r0.0.1", "r0.5.0", "r0.6.1", "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11"}
+				want := []string{"r0.0.1", "r0.5.0", "r0.6.1", "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11", "v1.12", "v1.13", "v1.14", "v1.15", "v1.16", "v1.17", "v1.18"}
 				for _, w := range want {
 					if !slices.Contains(versions, w) {
 						t.Errorf("versions %v lack %s", versions, w)
 					}
 				}
-				if slices.Contains(versions, "v1.12") {
-					t.Errorf("versions %v claim v1.12, which is not checked through", versions)
+				if slices.Contains(versions, "v1.19") {
+					t.Errorf("versions %v claim v1.19, which is not checked through", versions)
 				}
 				features, ok := res["unstable_features"].(map[string]any)
 				if !ok {

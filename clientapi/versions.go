@@ -46,8 +46,7 @@ import (
 // m.replace aggregation as the whole latest edit with the original content
 // left alone (syncapi/aggregations.go), the event_property_is and
 // event_property_contains push conditions, intentional mentions (m.mentions,
-// .m.rule.is_user_mention and .m.rule.is_room_mention, the body-based
-// mention rules skipped for events with m.mentions) and no dont_notify or
+// .m.rule.is_user_mention and .m.rule.is_room_mention) and no dont_notify or
 // coalesce actions (spec/pushrules), m.annotation relations (plain
 // relations, not aggregated by the server), transaction IDs scoped to the
 // device (clientapi/rooms/send.go) and allow_redirect on downloads (we
@@ -71,12 +70,38 @@ import (
 // predate v1.11 find authenticated media through
 // org.matrix.msc3916.stable in unstable_features.
 //
-// v1.12 is the ceiling we have not checked through: it adds via on /join
-// and /knock, marked-unread rooms (MSC2867), account locking (MSC3939) and
-// guest access to authenticated media, none of them verified here.
+// v1.12 adds via on /join and /knock (clientapi/rooms/via.go; without
+// federation only rooms this server is in can be joined), account locking
+// (MSC3939, 401 M_USER_LOCKED with soft_logout in internal/httpapi),
+// guest access to authenticated media, 403 on profile look-ups when
+// rooms.restrict_profile_lookups is set, and marked-unread rooms, which are
+// account data kept by clients. v1.13 adds POST /rooms/{roomId}/report,
+// account suspension (403 M_USER_SUSPENDED for the writes listed in
+// internal/httpapi/suspension.go) and one-time keys claimed in upload
+// order. v1.14 adds POST /users/{userId}/report. v1.15 adds
+// GET /v1/room_summary/{roomIdOrAlias} and allowed_room_ids, encryption
+// and room_version in /hierarchy; GET /v1/auth_metadata answers 404
+// M_UNRECOGNIZED because we do not serve the OAuth 2.0 API, which the spec
+// allows (the legacy login API stays). v1.16 adds custom profile fields
+// and m.tz (m.profile_fields capability), format=event on
+// GET /state/{eventType}/{stateKey}, use_state_after and state_after on
+// /sync, additional_creators on /upgrade and in trusted_private_chat
+// rooms of version 12, and m.room.create in invite and knock state. v1.17
+// removes the legacy body-mention push rules (spec/pushrules); its
+// application service and m.oauth changes concern modules we do not serve.
+// v1.18 adds the moderation endpoints /v1/admin/lock and /v1/admin/suspend
+// with the m.account_moderation capability, m.room.redaction through /send
+// (clientapi/rooms/redaction.go), invite blocking through
+// m.invite_permission_config (403 M_INVITE_BLOCKED), always 200 for user
+// reports, and no score on event reports. Its OAuth 2.0 additions,
+// optional capabilities (m.forget_forced_upon_leave) and policy servers
+// (a federation module) are left out as the spec permits. Room previews
+// (peeking through /events and /rooms/{roomId}/initialSync) are an
+// optional module we do not serve. v1.19 is not checked through.
 var supportedVersions = []string{
 	"r0.0.1", "r0.1.0", "r0.2.0", "r0.3.0", "r0.4.0", "r0.5.0", "r0.6.0", "r0.6.1",
 	"v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11",
+	"v1.12", "v1.13", "v1.14", "v1.15", "v1.16", "v1.17", "v1.18",
 }
 
 // unstableFeatures advertises optional behaviour clients probe for:
