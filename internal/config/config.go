@@ -235,7 +235,7 @@ func Defaults() Config {
 			Backend:         "sqlite",
 			SQLitePath:      "ocomms.db",
 			MaxOpenConns:    20,
-			MaxIdleConns:    5,
+			MaxIdleConns:    20,
 			ConnMaxLifetime: time.Hour,
 		},
 		Bus:     Bus{Prefix: "ocomms", StorageDir: "jetstream", Replicas: 1, ConnectTimeout: 30 * time.Second},

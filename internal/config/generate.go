@@ -76,7 +76,9 @@ database:
   # PostgreSQL connection string, such as
   # postgres://ocomms:secret@db.internal:5432/ocomms?sslmode=require
   postgres_dsn: {{printf "%q" .Database.PostgresDSN}}
-  # PostgreSQL connection pool.
+  # PostgreSQL connection pool. Keep max_idle_conns at max_open_conns:
+  # a connection closed after a burst costs a new PostgreSQL backend and
+  # its prepared statements on the next one.
   max_open_conns: {{.Database.MaxOpenConns}}
   max_idle_conns: {{.Database.MaxIdleConns}}
   conn_max_lifetime: {{.Database.ConnMaxLifetime}}
