@@ -2,8 +2,6 @@ package accounts
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -39,56 +37,58 @@ func (a *Accounts) registerModeration(r *mux.Router) {
 // moderationTarget checks the path's user, after a.admin has checked the
 // caller, so no one else can probe which accounts exist. Other admins
 // cannot be moderated, and an admin cannot change their own flags.
-func (a *Accounts) moderationTarget(ctx context.Context, r *http.Request, caller *httpapi.Device, changing bool) (string, error) {
+func (a *Accounts) moderationTarget(ctx context.Context, r *http.Request, caller *httpapi.Device, changing bool) (user, error) {
 	uid, err := id.ParseUserID(httpapi.Vars(r)["userId"])
 	if err != nil {
-		return "", errcode.InvalidParam("invalid user ID")
+		return user{}, errcode.InvalidParam("invalid user ID")
 	}
 	if string(uid.ServerName()) != a.cfg.ServerName {
-		return "", errcode.InvalidParam("User does not belong to the local server.")
+		return user{}, errcode.InvalidParam("User does not belong to the local server.")
 	}
-	userID := string(uid)
-	u, found, err := getUser(ctx, a.db, userID)
+	u, found, err := getUser(ctx, a.db, string(uid))
 	if err != nil {
-		return "", err
+		return user{}, err
 	}
 	if !found || u.deactivated {
-		return "", errcode.NotFound("User not found.")
+		return user{}, errcode.NotFound("User not found.")
 	}
-	if userID == caller.UserID {
+	if u.userID == caller.UserID {
 		if changing {
-			return "", errcode.Forbidden("You cannot change the moderation state of your own account.")
+			return user{}, errcode.Forbidden("You cannot change the moderation state of your own account.")
 		}
-		return userID, nil
+		return u, nil
 	}
 	if u.isAdmin {
-		return "", errcode.Forbidden("The target user is a server administrator.")
+		return user{}, errcode.Forbidden("The target user is a server administrator.")
 	}
-	return userID, nil
+	return u, nil
+}
+
+// flag is u's value of f, as moderationTarget read it.
+func (u user) flag(f moderationFlag) bool {
+	if f == flagLocked {
+		return u.locked
+	}
+	return u.suspended
 }
 
 func (a *Accounts) getModeration(flag moderationFlag) httpapi.AuthedHandlerFunc {
 	return func(r *http.Request, caller *httpapi.Device) (any, error) {
-		userID, err := a.moderationTarget(r.Context(), r, caller, false)
+		u, err := a.moderationTarget(r.Context(), r, caller, false)
 		if err != nil {
 			return nil, err
 		}
-		var on bool
-		// flag is one of the constants above, never client input.
-		err = a.db.QueryRow(r.Context(), `SELECT `+string(flag)+` FROM accounts_users WHERE user_id = $1`, userID).Scan(&on)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s of %s: %w", flag, userID, err)
-		}
-		return map[string]bool{string(flag): on}, nil
+		return map[string]bool{string(flag): u.flag(flag)}, nil
 	}
 }
 
 func (a *Accounts) putModeration(flag moderationFlag) httpapi.AuthedHandlerFunc {
 	return func(r *http.Request, caller *httpapi.Device) (any, error) {
-		userID, err := a.moderationTarget(r.Context(), r, caller, true)
+		target, err := a.moderationTarget(r.Context(), r, caller, true)
 		if err != nil {
 			return nil, err
 		}
+		userID := target.userID
 		var body map[string]any
 		if err := httpapi.DecodeJSON(r, &body); err != nil {
 			return nil, err
@@ -126,15 +126,11 @@ func errLocked() error { return errcode.UserLocked("This account has been locked
 // refuseLocked answers M_USER_LOCKED for a locked account, which may not
 // obtain a new access token until it is unlocked.
 func refuseLocked(ctx context.Context, q storage.Querier, userID string) error {
-	var locked bool
-	err := q.QueryRow(ctx, `SELECT locked FROM accounts_users WHERE user_id = $1`, userID).Scan(&locked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
+	u, _, err := getUser(ctx, q, userID)
 	if err != nil {
-		return fmt.Errorf("checking lock of %s: %w", userID, err)
+		return err
 	}
-	if locked {
+	if u.locked {
 		return errLocked()
 	}
 	return nil

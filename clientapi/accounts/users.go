@@ -19,12 +19,14 @@ type user struct {
 	isAdmin      bool
 	isGuest      bool
 	deactivated  bool
+	locked       bool
+	suspended    bool
 }
 
 func getUser(ctx context.Context, q storage.Querier, userID string) (user, bool, error) {
 	u := user{userID: userID}
-	err := q.QueryRow(ctx, `SELECT password_hash, is_admin, is_guest, deactivated FROM accounts_users WHERE user_id = $1`, userID).
-		Scan(&u.passwordHash, &u.isAdmin, &u.isGuest, &u.deactivated)
+	err := q.QueryRow(ctx, `SELECT password_hash, is_admin, is_guest, deactivated, locked, suspended FROM accounts_users WHERE user_id = $1`, userID).
+		Scan(&u.passwordHash, &u.isAdmin, &u.isGuest, &u.deactivated, &u.locked, &u.suspended)
 	if errors.Is(err, sql.ErrNoRows) {
 		return user{}, false, nil
 	}
