@@ -90,6 +90,12 @@ func (r *Rooms) optionalDevice(req *http.Request) (*httpapi.Device, error) {
 	if req.Header.Get("Authorization") == "" && !req.URL.Query().Has("access_token") {
 		return nil, nil
 	}
+	return r.authenticate(req)
+}
+
+// authenticate is the device of the request's access token, for handlers
+// mounted without one required.
+func (r *Rooms) authenticate(req *http.Request) (*httpapi.Device, error) {
 	token, err := httpapi.AccessToken(req)
 	if err != nil {
 		return nil, err
