@@ -163,7 +163,13 @@ func (r *Rooms) canPreview(ctx context.Context, room *spaceRoomState, userID str
 	if err != nil {
 		return false, err
 	}
-	switch m.Membership {
+	return r.canPreviewAs(ctx, room, userID, m.Membership)
+}
+
+// canPreviewAs is canPreview for a caller whose membership of the room is
+// already known.
+func (r *Rooms) canPreviewAs(ctx context.Context, room *spaceRoomState, userID, membership string) (bool, error) {
+	switch membership {
 	case membershipJoin, membershipInvite:
 		return true, nil
 	case membershipBan:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/ocomms/ocomms/internal/httpapi"
 	"github.com/ocomms/ocomms/spec/errcode"
 )
 
@@ -22,11 +21,7 @@ func (r *Rooms) checkProfileLookup(req *http.Request, target string) error {
 	if !r.cfg.Rooms.RestrictProfileLookups {
 		return nil
 	}
-	token, err := httpapi.AccessToken(req)
-	if err != nil {
-		return err
-	}
-	dev, err := r.authn.Authenticate(req.Context(), token, req)
+	dev, err := r.authenticate(req)
 	if err != nil {
 		return err
 	}

@@ -38,16 +38,12 @@ func (r *Rooms) sendRedaction(req *http.Request, dev *httpapi.Device, roomID, tx
 		return nil, errcode.InvalidParam("redacts is not a valid event ID")
 	}
 	delete(fields, "redacts")
-	content := make(map[string]any, len(fields)+1)
-	for k, v := range fields {
-		content[k] = v
-	}
-	return r.submitRedaction(req, dev, roomID, eventID, txnID, content)
+	return r.submitRedaction(req, dev, roomID, eventID, txnID, fields)
 }
 
 // submitRedaction sends an m.room.redaction of eventID with content (which
 // gains redacts from room version 11) as a transaction of the device.
-func (r *Rooms) submitRedaction(req *http.Request, dev *httpapi.Device, roomID, eventID, txnID string, content map[string]any) (any, error) {
+func (r *Rooms) submitRedaction(req *http.Request, dev *httpapi.Device, roomID, eventID, txnID string, content map[string]json.RawMessage) (any, error) {
 	sendToken, err := r.reserveSend(dev.UserID)
 	if err != nil {
 		return nil, err
@@ -64,7 +60,7 @@ func (r *Rooms) submitRedaction(req *http.Request, dev *httpapi.Device, roomID, 
 	}
 	if rules.ImplicitRoomCreator {
 		// From room version 11 redacts lives in content.
-		content["redacts"] = eventID
+		content["redacts"] = mustJSON(eventID)
 	}
 	res, err := r.rooms.Submit(ctx, api.SubmitRequest{
 		RoomID: roomID, Type: typeRedaction, Sender: dev.UserID, Content: mustJSON(content), Redacts: eventID,

@@ -25,7 +25,7 @@ func (r *Rooms) registerRoomSummary(c *mux.Router) {
 
 // getRoomSummary describes a room to someone deciding whether to join it.
 // Members (joined, invited or knocking) and those who may preview it in a
-// space hierarchy (canPreview) see it; without an access token, only rooms
+// space hierarchy (canPreviewAs) see it; without an access token, only rooms
 // anyone could find out about: join rule public, knock or knock_restricted,
 // or world-readable history, as the spec lets servers allow. Every other
 // room is 404, so the answer does not tell whether a hidden room exists.
@@ -81,7 +81,7 @@ func (r *Rooms) canSummarise(ctx context.Context, room *spaceRoomState, dev *htt
 	if membership == membershipKnock {
 		return true, nil
 	}
-	return r.canPreview(ctx, room, dev.UserID)
+	return r.canPreviewAs(ctx, room, dev.UserID, membership)
 }
 
 // optionalDevice authenticates a request that may also come without an
@@ -90,6 +90,12 @@ func (r *Rooms) optionalDevice(req *http.Request) (*httpapi.Device, error) {
 	if req.Header.Get("Authorization") == "" && !req.URL.Query().Has("access_token") {
 		return nil, nil
 	}
+	return r.authenticate(req)
+}
+
+// authenticate is the device of the request's access token, for handlers
+// mounted without one required.
+func (r *Rooms) authenticate(req *http.Request) (*httpapi.Device, error) {
 	token, err := httpapi.AccessToken(req)
 	if err != nil {
 		return nil, err

@@ -126,9 +126,9 @@ func (r *Rooms) redact(req *http.Request, dev *httpapi.Device) (any, error) {
 	if err := decodeOptionalBody(req, &body); err != nil {
 		return nil, err
 	}
-	content := map[string]any{}
+	content := map[string]json.RawMessage{}
 	if body.Reason != nil {
-		content["reason"] = *body.Reason
+		content["reason"] = mustJSON(*body.Reason)
 	}
 	return r.submitRedaction(req, dev, roomID, eventID, txnID, content)
 }
