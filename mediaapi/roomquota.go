@@ -34,23 +34,39 @@ type roomQuotaInfo struct {
 }
 
 func (m *MediaAPI) roomQuota(ctx context.Context, roomID string) (roomQuotaInfo, error) {
-	info := roomQuotaInfo{RoomID: roomID, MaxBytes: m.cfg.Media.DefaultRoomQuotaBytes}
-	var custom int64
-	err := m.db.QueryRow(ctx, `SELECT max_bytes FROM mediaapi_room_quotas WHERE room_id = $1`, roomID).Scan(&custom)
+	info := roomQuotaInfo{RoomID: roomID}
+	var err error
+	if info.MaxBytes, info.Custom, err = m.roomLimit(ctx, roomID); err != nil {
+		return info, err
+	}
+	info.UsedBytes, info.MediaCount, err = m.roomUsage(ctx, roomID)
+	return info, err
+}
+
+// roomLimit is the room's quota in force, 0 for unlimited, and whether
+// an admin set it.
+func (m *MediaAPI) roomLimit(ctx context.Context, roomID string) (maxBytes int64, custom bool, err error) {
+	err = m.db.QueryRow(ctx, `SELECT max_bytes FROM mediaapi_room_quotas WHERE room_id = $1`, roomID).Scan(&maxBytes)
 	switch {
 	case err == nil:
-		info.MaxBytes, info.Custom = custom, true
-	case !errors.Is(err, sql.ErrNoRows):
-		return info, fmt.Errorf("reading room media quota: %w", err)
+		return maxBytes, true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return m.cfg.Media.DefaultRoomQuotaBytes, false, nil
 	}
-	// Media deleted by an admin or by retention no longer counts.
+	return 0, false, fmt.Errorf("reading room media quota: %w", err)
+}
+
+// roomUsage is the total size and count of the distinct local media the
+// room's events refer to. Media deleted by an admin or by retention no
+// longer counts.
+func (m *MediaAPI) roomUsage(ctx context.Context, roomID string) (usedBytes, count int64, err error) {
 	err = m.db.QueryRow(ctx, `SELECT COALESCE(SUM(size), 0), COUNT(*) FROM mediaapi_media
 		WHERE origin = $1 AND media_id IN (SELECT media_id FROM mediaapi_room_media WHERE room_id = $2)`,
-		m.cfg.ServerName, roomID).Scan(&info.UsedBytes, &info.MediaCount)
+		m.cfg.ServerName, roomID).Scan(&usedBytes, &count)
 	if err != nil {
-		return info, fmt.Errorf("reading room media usage: %w", err)
+		return 0, 0, fmt.Errorf("reading room media usage: %w", err)
 	}
-	return info, nil
+	return usedBytes, count, nil
 }
 
 // CheckAttach refuses, with 403 M_FORBIDDEN, an event of type evType
@@ -67,8 +83,8 @@ func (m *MediaAPI) CheckAttach(ctx context.Context, roomID, evType string, conte
 	if len(refs) == 0 {
 		return nil
 	}
-	info, err := m.roomQuota(ctx, roomID)
-	if err != nil || info.MaxBytes == 0 {
+	maxBytes, _, err := m.roomLimit(ctx, roomID)
+	if err != nil || maxBytes == 0 {
 		return err
 	}
 	var added int64
@@ -82,9 +98,18 @@ func (m *MediaAPI) CheckAttach(ctx context.Context, roomID, evType string, conte
 		}
 		added += size
 	}
-	if added > 0 && info.UsedBytes+added > info.MaxBytes {
+	if added == 0 {
+		// Media the room already refers to, or none of ours: the
+		// room's usage need not be summed.
+		return nil
+	}
+	used, _, err := m.roomUsage(ctx, roomID)
+	if err != nil {
+		return err
+	}
+	if used+added > maxBytes {
 		return errcode.Forbidden(fmt.Sprintf("Room media quota exceeded: this event attaches %d bytes of media, %d of the room's %d bytes are used",
-			added, info.UsedBytes, info.MaxBytes))
+			added, used, maxBytes))
 	}
 	return nil
 }

@@ -45,20 +45,33 @@ func (s *SyncAPI) ignoredUsers(ctx context.Context, userID string) (map[string]b
 // the first initial sync after the block is lifted, which the spec allows.
 //
 // https://spec.matrix.org/latest/client-server-api/#invite-permission
-func (s *SyncAPI) hiddenInvite(ctx context.Context, ignored map[string]bool, row *stateRow) (bool, error) {
-	perm, err := s.globalAccountData(ctx, row.stateKey, capi.InvitePermissionConfigType)
-	if err != nil {
-		return false, err
+func (s *SyncAPI) hiddenInvite(ctx context.Context, sc *syncContext, row *stateRow) (bool, error) {
+	blocked, err := s.invitesBlocked(ctx, sc, row.stateKey)
+	if err != nil || blocked {
+		return blocked, err
 	}
-	if perm != nil && capi.InvitesBlockedBy(perm) {
-		return true, nil
-	}
-	if len(ignored) == 0 {
+	if len(sc.ignored) == 0 {
 		return false, nil
 	}
 	ev, err := s.eventByID(ctx, row.eventID)
 	if err != nil || ev == nil {
 		return false, err
 	}
-	return ignored[ev.sender], nil
+	return sc.ignored[ev.sender], nil
+}
+
+// invitesBlocked reads whether the user's m.invite_permission_config
+// blocks every invite, once per sync: only a sync that has an invite to
+// show pays for it, and only once however many invites it has.
+func (s *SyncAPI) invitesBlocked(ctx context.Context, sc *syncContext, userID string) (bool, error) {
+	if sc.invitesBlocked != nil {
+		return *sc.invitesBlocked, nil
+	}
+	perm, err := s.globalAccountData(ctx, userID, capi.InvitePermissionConfigType)
+	if err != nil {
+		return false, err
+	}
+	blocked := perm != nil && capi.InvitesBlockedBy(perm)
+	sc.invitesBlocked = &blocked
+	return blocked, nil
 }

@@ -84,7 +84,7 @@ func (s *SyncAPI) computeSlidingSync(ctx context.Context, req *ssRequest, device
 	if ss.dm, err = s.directRooms(ctx, device.UserID); err != nil {
 		return nil, watch, err
 	}
-	list, all, err := s.ssRoomList(ctx, device.UserID, now.Rooms, sent, ss.ignored)
+	list, all, err := s.ssRoomList(ctx, device.UserID, now.Rooms, sent, ss.sc)
 	if err != nil {
 		return nil, watch, err
 	}

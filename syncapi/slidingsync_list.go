@@ -37,7 +37,7 @@ func (c *ssCandidate) upTo(now int64) int64 {
 // ssRoomList builds the user's room list at position now, most recent
 // first, and indexes every room the user has a visible membership of
 // (room subscriptions may name rooms the list leaves out).
-func (s *SyncAPI) ssRoomList(ctx context.Context, userID string, now int64, sent map[string]sentRoom, ignored map[string]bool) ([]*ssCandidate, map[string]*ssCandidate, error) {
+func (s *SyncAPI) ssRoomList(ctx context.Context, userID string, now int64, sent map[string]sentRoom, sc *syncContext) ([]*ssCandidate, map[string]*ssCandidate, error) {
 	history, err := s.membershipHistory(ctx, userID, "", now)
 	if err != nil {
 		return nil, nil, err
@@ -56,7 +56,7 @@ func (s *SyncAPI) ssRoomList(ctx context.Context, userID string, now int64, sent
 		switch cur.membership {
 		case "invite", "knock":
 			if cur.membership == "invite" {
-				if by, err := s.hiddenInvite(ctx, ignored, cur); err != nil {
+				if by, err := s.hiddenInvite(ctx, sc, cur); err != nil {
 					return nil, nil, err
 				} else if by {
 					continue

@@ -67,6 +67,9 @@ type syncContext struct {
 	since, now, next syncToken
 	// ignored are the users whose events the user does not receive.
 	ignored map[string]bool
+	// invitesBlocked caches the user's m.invite_permission_config
+	// verdict, read at the first invite the sync meets (ignored.go).
+	invitesBlocked *bool
 	// timelines wait for their aggregations (sync_bundles.go).
 	timelines []pendingTimeline
 }

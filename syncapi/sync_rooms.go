@@ -215,7 +215,7 @@ func (s *SyncAPI) syncRoom(ctx context.Context, rs *roomSync, cur *stateRow, res
 			return nil
 		}
 		if cur.membership == "invite" {
-			if hidden, err := s.hiddenInvite(ctx, rs.sc.ignored, cur); err != nil || hidden {
+			if hidden, err := s.hiddenInvite(ctx, rs.sc, cur); err != nil || hidden {
 				return err
 			}
 		}
